@@ -1,0 +1,48 @@
+# Berth: `make run` builds and starts it on the embedded defaults; `make test` runs every
+# test. Each target installs what it needs first and is safe to run twice.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# Build outside the checkout so clean clones (and CI) build incrementally.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/berth-target
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+export CARGO_TERM_COLOR ?= never
+
+BIN := $(CARGO_TARGET_DIR)/release/berth
+
+.PHONY: run build test deps test-deps site fmt lint
+
+## Build (release) and start Berth on 127.0.0.1:5000 with its data in ./berth-data.
+run: build
+	$(BIN) serve --listen 127.0.0.1:5000 --data-dir ./berth-data
+
+## Build the front end with cargo-leptos, then the release binary with it embedded.
+build: deps site
+	cargo build --release --locked -p berth
+	@if [ "$(realpath $(BIN))" != "$(realpath target/release/berth)" ]; then \
+	  mkdir -p target/release && cp -f $(BIN) target/release/berth; fi
+	@echo "built $(BIN)"
+
+## The portal's WebAssembly, JS and CSS, and the files of public/, in target/site.
+site: deps
+	cargo leptos build --frontend-only
+
+## Every test: formatting, lints, unit, integration, real clients, conformance.
+test: deps test-deps site
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo test --release --locked -p berth -- --test-threads=4
+
+## The Rust toolchain (from rust-toolchain.toml), cargo-leptos and wasm-bindgen.
+deps:
+	@bash .ci/install-tools
+
+## Debian packages the real-client tests use (docker, skopeo, ...).
+test-deps:
+	@bash .ci/install-packages
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -1,0 +1,4 @@
+//! Pieces shared by pages.
+
+pub mod copy_button;
+pub mod layout;

@@ -1,0 +1,54 @@
+//! The landing page: how to reach this registry with docker.
+
+use crate::components::copy_button::CopyButton;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// The commands shown to a visitor; the host is the one their browser used.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let host = registry_host();
+    let login = format!("docker login {host}");
+    let push = format!(
+        "docker tag alpine:3.20 {host}/<namespace>/alpine:3.20\ndocker push {host}/<namespace>/alpine:3.20"
+    );
+    view! {
+        <Title text="Berth — private container registry"/>
+        <section class="hero">
+            <h1>"Your private container registry"</h1>
+            <p class="lead">
+                "Every account has its own namespace. Push with docker, pull from anywhere you log in."
+            </p>
+        </section>
+        <section class="card" aria-labelledby="login-heading">
+            <h2 id="login-heading">"Log in with docker"</h2>
+            <div class="command">
+                <pre><code>{login.clone()}</code></pre>
+                <CopyButton text=login label="Copy docker login command"/>
+            </div>
+            <h2>"Push an image"</h2>
+            <div class="command">
+                <pre><code>{push.clone()}</code></pre>
+                <CopyButton text=push label="Copy push commands"/>
+            </div>
+        </section>
+    }
+}
+
+/// The host (and port) the page was requested from.
+fn registry_host() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use leptos::prelude::use_context;
+        if let Some(parts) = use_context::<http::request::Parts>()
+            && let Some(h) = parts.headers.get("host").and_then(|h| h.to_str().ok())
+        {
+            return h.to_owned();
+        }
+        "localhost:5000".to_owned()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        window().location().host().unwrap_or_default()
+    }
+}

@@ -1,0 +1,16 @@
+//! Database migrations for Berth, portable across SQLite and PostgreSQL.
+//! Files are named `mYYYYMMDD_NNNNNN_verb_noun.rs`; never edit one that has shipped,
+//! add a new one instead.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_core_tables;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_create_core_tables::Migration)]
+    }
+}

@@ -1,0 +1,299 @@
+//! The command line: `serve` and the admin commands. Admin commands print one line
+//! for people, or one JSON object with `--json`; bad input exits with code 2.
+
+use crate::config::{DataArgs, ServeArgs};
+use crate::domain::{AccountName, NodeName, Role, TokenAccess, Username};
+use crate::services::{Error, Services, format_rfc3339};
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use std::io::Read;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "berth",
+    version,
+    about = "Private container registry with a customer portal"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Print one JSON object instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the registry and the portal.
+    Serve(ServeArgs),
+    /// Manage accounts (tenants).
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage personal access tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manage nodes (machine credentials that pull an account's repositories).
+    #[command(subcommand)]
+    Node(NodeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Create an account; its namespace is its name.
+    Create { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Create {
+        username: String,
+        /// The account the user belongs to.
+        #[arg(long)]
+        account: Option<String>,
+        /// The user's role in the account: read, write or admin.
+        #[arg(long, default_value = "write")]
+        role: String,
+        /// Make the user a site admin (all accounts).
+        #[arg(long)]
+        site_admin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a personal access token; the secret is printed once.
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// pull, push or delete.
+        #[arg(long, default_value = "push")]
+        access: String,
+        /// Lifetime such as 30d, 12h or 90m; without it the token does not expire.
+        #[arg(long)]
+        expires_in: Option<String>,
+    },
+    /// Revoke a token or node credential by id.
+    Revoke { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// Create a node of an account; it logs in as `ACCOUNT+NAME`.
+    Create {
+        name: String,
+        #[arg(long)]
+        account: String,
+    },
+}
+
+/// An admin command's failure: a message for the user and the exit code.
+pub struct Failure {
+    pub message: String,
+    pub code: i32,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let code = if matches!(e, Error::Internal(_)) {
+            1
+        } else {
+            2
+        };
+        if let Error::Internal(cause) = &e {
+            return Failure {
+                message: format!("internal error: {cause:#}"),
+                code,
+            };
+        }
+        Failure {
+            message: e.to_string(),
+            code,
+        }
+    }
+}
+
+impl From<crate::domain::ParseError> for Failure {
+    fn from(e: crate::domain::ParseError) -> Self {
+        Failure {
+            message: e.0,
+            code: 2,
+        }
+    }
+}
+
+fn invalid(msg: impl Into<String>) -> Failure {
+    Failure {
+        message: msg.into(),
+        code: 2,
+    }
+}
+
+/// Parses lifetimes like `30d`, `12h`, `90m`, `45s`, `2w`.
+pub fn parse_lifetime(s: &str) -> Result<Duration, Failure> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| invalid(format!("invalid lifetime {s:?}: use e.g. 30d, 12h, 90m")))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" | "" => n * 3600,
+        "d" => n * 86_400,
+        "w" => n * 7 * 86_400,
+        _ => {
+            return Err(invalid(format!(
+                "invalid lifetime unit {unit:?}: use s, m, h, d or w"
+            )));
+        }
+    };
+    if secs == 0 {
+        return Err(invalid("a lifetime must be positive"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+fn read_password() -> Result<String, Failure> {
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s).map_err(|e| {
+        invalid(format!(
+            "could not read the password from standard input: {e}"
+        ))
+    })?;
+    let password = s.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        return Err(invalid("give the password on standard input"));
+    }
+    Ok(password)
+}
+
+/// Prints the outcome: the JSON object, or the text line.
+fn emit(json_mode: bool, value: serde_json::Value, text: String) {
+    if json_mode {
+        println!("{value}");
+    } else {
+        println!("{text}");
+    }
+}
+
+/// Runs an admin command against the services.
+pub async fn run_admin(
+    services: &Services,
+    command: Command,
+    json_mode: bool,
+) -> Result<(), Failure> {
+    let actor = "cli";
+    match command {
+        Command::Serve(_) => unreachable!("serve is handled by main"),
+        Command::Account(AccountCommand::Create { name }) => {
+            let name = AccountName::parse(&name)?;
+            let a = services.create_account(&name, actor).await?;
+            emit(
+                json_mode,
+                json!({"id": a.id, "name": a.name, "namespace": a.name, "created_at": format_rfc3339(a.created_at)}),
+                format!("created account {} (id {})", a.name, a.id),
+            );
+        }
+        Command::User(UserCommand::Create {
+            username,
+            account,
+            role,
+            site_admin,
+        }) => {
+            let username = Username::parse(&username)?;
+            let role = Role::parse(&role)?;
+            let account = account.as_deref().map(AccountName::parse).transpose()?;
+            if account.is_none() && !site_admin {
+                return Err(invalid("give --account NAME, or --site-admin"));
+            }
+            let password = read_password()?;
+            let u = services
+                .create_user(
+                    &username,
+                    &password,
+                    account.as_ref().map(|a| (a, role)),
+                    site_admin,
+                    actor,
+                )
+                .await?;
+            emit(
+                json_mode,
+                json!({"id": u.id, "username": u.username, "account": account.as_ref().map(|a| a.to_string()),
+                       "role": account.as_ref().map(|_| role.as_str()), "site_admin": u.site_admin}),
+                format!("created user {} (id {})", u.username, u.id),
+            );
+        }
+        Command::Token(TokenCommand::Create {
+            user,
+            name,
+            access,
+            expires_in,
+        }) => {
+            let access = TokenAccess::parse(&access)?;
+            let lifetime = expires_in.as_deref().map(parse_lifetime).transpose()?;
+            let t = services
+                .create_token(&user, &name, access, lifetime, actor)
+                .await?;
+            emit(
+                json_mode,
+                json!({"id": t.credential.id, "username": user, "name": t.credential.name, "access": access.as_str(),
+                       "secret": t.secret, "expires_at": t.credential.expires_at.map(format_rfc3339)}),
+                format!(
+                    "token {} for {user}: {}\n(the secret is shown once; store it now)",
+                    t.credential.id, t.secret
+                ),
+            );
+        }
+        Command::Token(TokenCommand::Revoke { id }) => {
+            let c = services.revoke_credential(id, actor).await?;
+            emit(
+                json_mode,
+                json!({"id": c.id, "revoked": true}),
+                format!("revoked credential {}", c.id),
+            );
+        }
+        Command::Node(NodeCommand::Create { name, account }) => {
+            let node = NodeName::parse(&name)?;
+            let account = AccountName::parse(&account)?;
+            let n = services.create_node(&node, &account, actor).await?;
+            let username = format!("{account}+{node}");
+            emit(
+                json_mode,
+                json!({"id": n.credential.id, "name": node.as_str(), "account": account.as_str(),
+                       "username": username, "secret": n.secret}),
+                format!(
+                    "node {username} (id {}): {}\n(the secret is shown once; store it now)",
+                    n.credential.id, n.secret
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetimes() {
+        assert_eq!(
+            parse_lifetime("30d").ok(),
+            Some(Duration::from_secs(30 * 86_400))
+        );
+        assert_eq!(parse_lifetime("90m").ok(), Some(Duration::from_secs(5400)));
+        assert!(parse_lifetime("0d").is_err());
+        assert!(parse_lifetime("d").is_err());
+        assert!(parse_lifetime("5y").is_err());
+    }
+}

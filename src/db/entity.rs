@@ -1,0 +1,199 @@
+//! SeaORM entities, one module per table. Times are Unix milliseconds.
+
+macro_rules! no_relations {
+    () => {
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
+pub mod accounts {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "accounts")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        #[sea_orm(unique)]
+        pub name: String,
+        pub created_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod users {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "users")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        #[sea_orm(unique)]
+        pub username: String,
+        pub password_hash: String,
+        pub site_admin: bool,
+        pub created_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod memberships {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "memberships")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub account_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: i64,
+        pub role: String,
+        pub created_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod credentials {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "credentials")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub kind: String,
+        pub account_id: Option<i64>,
+        pub user_id: Option<i64>,
+        pub name: String,
+        #[sea_orm(unique)]
+        pub secret_hash: String,
+        pub access: String,
+        pub created_at: i64,
+        pub expires_at: Option<i64>,
+        pub last_used_at: Option<i64>,
+        pub revoked_at: Option<i64>,
+    }
+    no_relations!();
+}
+
+pub mod repositories {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "repositories")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub account_id: i64,
+        #[sea_orm(unique)]
+        pub name: String,
+        pub created_at: i64,
+        pub pushed_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod blobs {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "blobs")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub digest: String,
+        pub size: i64,
+        pub created_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod repository_blobs {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "repository_blobs")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub repository_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub digest: String,
+        pub created_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod manifests {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "manifests")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub repository_id: i64,
+        pub digest: String,
+        pub media_type: String,
+        pub artifact_type: Option<String>,
+        pub subject: Option<String>,
+        pub size: i64,
+        pub content: Vec<u8>,
+        pub created_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod manifest_references {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "manifest_references")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub manifest_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub digest: String,
+        pub kind: String,
+    }
+    no_relations!();
+}
+
+pub mod tags {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tags")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub repository_id: i64,
+        pub name: String,
+        pub manifest_id: i64,
+        pub updated_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod uploads {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "uploads")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub repository_id: i64,
+        pub size: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod audit_events {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_events")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub account_id: Option<i64>,
+        pub actor: String,
+        pub action: String,
+        pub repository: Option<String>,
+        pub detail: Option<String>,
+        pub created_at: i64,
+    }
+    no_relations!();
+}

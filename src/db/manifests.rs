@@ -1,0 +1,261 @@
+//! Manifests, what they reference, and tags.
+
+use super::entity::{manifest_references, manifests, repository_blobs, tags};
+use super::{Db, DbResult, Manifest, repositories::link_blob_in};
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    sea_query::{Expr, OnConflict},
+};
+use std::collections::HashSet;
+
+/// A manifest about to be stored, already parsed and checked by the caller.
+pub struct NewManifest<'a> {
+    pub repository_id: i64,
+    pub digest: &'a str,
+    pub media_type: &'a str,
+    pub artifact_type: Option<&'a str>,
+    pub subject: Option<&'a str>,
+    pub content: &'a [u8],
+    /// Blobs that must be readable from the repository.
+    pub blobs: &'a [String],
+    /// Non-distributable blobs: referenced, but the registry need not hold them.
+    pub foreign_blobs: &'a [String],
+    /// Manifests (of an index) that must exist in the repository.
+    pub children: &'a [String],
+    pub tags: &'a [String],
+    pub now: i64,
+}
+
+/// Why a manifest was not stored although the database worked.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PutManifestRefused {
+    /// A referenced blob or child manifest is not in the repository.
+    MissingReference(String),
+}
+
+impl Db {
+    pub async fn manifest_by_digest(
+        &self,
+        repository_id: i64,
+        digest: &str,
+    ) -> DbResult<Option<Manifest>> {
+        Ok(manifests::Entity::find()
+            .filter(manifests::Column::RepositoryId.eq(repository_id))
+            .filter(manifests::Column::Digest.eq(digest))
+            .one(&self.conn)
+            .await?)
+    }
+
+    pub async fn manifest_by_tag(
+        &self,
+        repository_id: i64,
+        tag: &str,
+    ) -> DbResult<Option<Manifest>> {
+        let Some(t) = tags::Entity::find()
+            .filter(tags::Column::RepositoryId.eq(repository_id))
+            .filter(tags::Column::Name.eq(tag))
+            .one(&self.conn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(manifests::Entity::find_by_id(t.manifest_id)
+            .one(&self.conn)
+            .await?)
+    }
+
+    /// Stores a manifest, its references and its tags in one transaction, after checking
+    /// inside that transaction that everything it references is present.
+    pub async fn put_manifest(
+        &self,
+        m: NewManifest<'_>,
+    ) -> DbResult<Result<Manifest, PutManifestRefused>> {
+        let txn = self.conn.begin().await?;
+        if !m.blobs.is_empty() {
+            let present: HashSet<String> = repository_blobs::Entity::find()
+                .select_only()
+                .column(repository_blobs::Column::Digest)
+                .filter(repository_blobs::Column::RepositoryId.eq(m.repository_id))
+                .filter(repository_blobs::Column::Digest.is_in(m.blobs.iter().cloned()))
+                .into_tuple::<String>()
+                .all(&txn)
+                .await?
+                .into_iter()
+                .collect();
+            if let Some(missing) = m.blobs.iter().find(|d| !present.contains(*d)) {
+                return Ok(Err(PutManifestRefused::MissingReference(missing.clone())));
+            }
+        }
+        if !m.children.is_empty() {
+            let present: HashSet<String> = manifests::Entity::find()
+                .select_only()
+                .column(manifests::Column::Digest)
+                .filter(manifests::Column::RepositoryId.eq(m.repository_id))
+                .filter(manifests::Column::Digest.is_in(m.children.iter().cloned()))
+                .into_tuple::<String>()
+                .all(&txn)
+                .await?
+                .into_iter()
+                .collect();
+            if let Some(missing) = m.children.iter().find(|d| !present.contains(*d)) {
+                return Ok(Err(PutManifestRefused::MissingReference(missing.clone())));
+            }
+        }
+
+        manifests::Entity::insert(manifests::ActiveModel {
+            repository_id: Set(m.repository_id),
+            digest: Set(m.digest.to_owned()),
+            media_type: Set(m.media_type.to_owned()),
+            artifact_type: Set(m.artifact_type.map(str::to_owned)),
+            subject: Set(m.subject.map(str::to_owned)),
+            size: Set(m.content.len() as i64),
+            content: Set(m.content.to_vec()),
+            created_at: Set(m.now),
+            ..Default::default()
+        })
+        .on_conflict_do_nothing_on([manifests::Column::RepositoryId, manifests::Column::Digest])
+        .exec_without_returning(&txn)
+        .await?;
+        let row = manifests::Entity::find()
+            .filter(manifests::Column::RepositoryId.eq(m.repository_id))
+            .filter(manifests::Column::Digest.eq(m.digest))
+            .one(&txn)
+            .await?
+            .ok_or(sea_orm::DbErr::RecordNotFound(
+                "manifest just inserted".into(),
+            ))?;
+
+        let refs = m
+            .blobs
+            .iter()
+            .chain(m.foreign_blobs)
+            .map(|d| (d, "blob"))
+            .chain(m.children.iter().map(|d| (d, "manifest")));
+        let mut seen = HashSet::new();
+        let rows: Vec<_> = refs
+            .filter(|(d, _)| seen.insert(d.as_str()))
+            .map(|(d, kind)| manifest_references::ActiveModel {
+                manifest_id: Set(row.id),
+                digest: Set(d.clone()),
+                kind: Set(kind.to_owned()),
+            })
+            .collect();
+        if !rows.is_empty() {
+            manifest_references::Entity::insert_many(rows)
+                .on_conflict_do_nothing()
+                .exec_without_returning(&txn)
+                .await?;
+        }
+
+        for tag in m.tags {
+            tags::Entity::insert(tags::ActiveModel {
+                repository_id: Set(m.repository_id),
+                name: Set(tag.clone()),
+                manifest_id: Set(row.id),
+                updated_at: Set(m.now),
+                ..Default::default()
+            })
+            .on_conflict(
+                OnConflict::columns([tags::Column::RepositoryId, tags::Column::Name])
+                    .update_columns([tags::Column::ManifestId, tags::Column::UpdatedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        super::entity::repositories::Entity::update_many()
+            .col_expr(
+                super::entity::repositories::Column::PushedAt,
+                Expr::value(m.now),
+            )
+            .filter(super::entity::repositories::Column::Id.eq(m.repository_id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(Ok(row))
+    }
+
+    /// Deletes a manifest and every tag that points at it; false when it was not there.
+    pub async fn delete_manifest(&self, repository_id: i64, digest: &str) -> DbResult<bool> {
+        let txn = self.conn.begin().await?;
+        let Some(row) = manifests::Entity::find()
+            .filter(manifests::Column::RepositoryId.eq(repository_id))
+            .filter(manifests::Column::Digest.eq(digest))
+            .one(&txn)
+            .await?
+        else {
+            return Ok(false);
+        };
+        tags::Entity::delete_many()
+            .filter(tags::Column::ManifestId.eq(row.id))
+            .exec(&txn)
+            .await?;
+        manifest_references::Entity::delete_many()
+            .filter(manifest_references::Column::ManifestId.eq(row.id))
+            .exec(&txn)
+            .await?;
+        manifests::Entity::delete_by_id(row.id).exec(&txn).await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn delete_tag(&self, repository_id: i64, name: &str) -> DbResult<bool> {
+        let res = tags::Entity::delete_many()
+            .filter(tags::Column::RepositoryId.eq(repository_id))
+            .filter(tags::Column::Name.eq(name))
+            .exec(&self.conn)
+            .await?;
+        Ok(res.rows_affected > 0)
+    }
+
+    /// Tag names after `last`, in lexical order.
+    pub async fn tag_names(
+        &self,
+        repository_id: i64,
+        last: Option<&str>,
+        limit: u64,
+    ) -> DbResult<Vec<String>> {
+        let mut q = tags::Entity::find()
+            .select_only()
+            .column(tags::Column::Name)
+            .filter(tags::Column::RepositoryId.eq(repository_id));
+        if let Some(last) = last {
+            q = q.filter(tags::Column::Name.gt(last));
+        }
+        Ok(q.order_by_asc(tags::Column::Name)
+            .limit(limit)
+            .into_tuple::<String>()
+            .all(&self.conn)
+            .await?)
+    }
+
+    /// Manifests of the repository whose `subject` is the given digest.
+    pub async fn referrers(&self, repository_id: i64, subject: &str) -> DbResult<Vec<Manifest>> {
+        Ok(manifests::Entity::find()
+            .filter(manifests::Column::RepositoryId.eq(repository_id))
+            .filter(manifests::Column::Subject.eq(subject))
+            .order_by_asc(manifests::Column::Id)
+            .all(&self.conn)
+            .await?)
+    }
+
+    /// Links a blob to a repository after its bytes landed in the store, and drops the
+    /// upload session that produced it, in one transaction: the client is told 201 only
+    /// after this commits.
+    pub async fn complete_upload(
+        &self,
+        upload_id: &str,
+        repository_id: i64,
+        digest: &str,
+        size: i64,
+        now: i64,
+    ) -> DbResult<()> {
+        let txn = self.conn.begin().await?;
+        link_blob_in(&txn, repository_id, digest, size, now).await?;
+        super::entity::uploads::Entity::delete_by_id(upload_id.to_owned())
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}

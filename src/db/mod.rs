@@ -1,0 +1,92 @@
+//! The only module that imports `sea_orm`. It connects, runs migrations and offers
+//! one function per query or transaction; rows come back as the entities' plain
+//! `Model` structs, which carry no database handle.
+
+pub mod entity;
+
+mod accounts;
+mod audit;
+mod credentials;
+mod manifests;
+mod repositories;
+mod uploads;
+
+pub use audit::*;
+pub use credentials::*;
+pub use manifests::*;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
+use std::time::Duration;
+
+pub type Account = entity::accounts::Model;
+pub type User = entity::users::Model;
+pub type Membership = entity::memberships::Model;
+pub type Credential = entity::credentials::Model;
+pub type Repository = entity::repositories::Model;
+pub type Manifest = entity::manifests::Model;
+pub type Tag = entity::tags::Model;
+pub type Upload = entity::uploads::Model;
+pub type AuditEvent = entity::audit_events::Model;
+
+/// A database failure. Unique-constraint violations are told apart because they mean
+/// "that name is taken", which callers report as a conflict rather than a fault.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("a row with the same unique value exists")]
+    Conflict,
+    #[error("database error: {0}")]
+    Other(DbErr),
+}
+
+impl From<DbErr> for DbError {
+    fn from(e: DbErr) -> Self {
+        match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => DbError::Conflict,
+            _ => DbError::Other(e),
+        }
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// A pooled connection to SQLite or PostgreSQL.
+#[derive(Clone)]
+pub struct Db {
+    conn: DatabaseConnection,
+}
+
+impl Db {
+    /// Connects and brings the schema up to date. `sqlite://` files are created when
+    /// missing and run in WAL mode.
+    pub async fn connect(url: &str) -> DbResult<Self> {
+        let sqlite = url.starts_with("sqlite:");
+        let mut opt = ConnectOptions::new(url.to_owned());
+        opt.sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(30))
+            // SQLite allows one writer; a single connection serialises transactions in
+            // the pool's queue instead of failing them with SQLITE_BUSY.
+            .max_connections(if sqlite { 1 } else { 20 })
+            .min_connections(1);
+        opt.map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true)
+        });
+        let conn = Database::connect(opt).await?;
+        Migrator::up(&conn, None).await?;
+        Ok(Self { conn })
+    }
+
+    /// A cheap round trip, for health checks.
+    pub async fn ping(&self) -> DbResult<()> {
+        self.conn.execute_unprepared("SELECT 1").await?;
+        Ok(())
+    }
+
+    pub async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+}

@@ -1,0 +1,189 @@
+//! Repositories, blobs and which repository may read which blob.
+
+use super::entity::{blobs, repositories, repository_blobs};
+use super::{Db, DbError, DbResult, Repository};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait, sea_query::Expr,
+};
+
+impl Db {
+    pub async fn repository_by_name(&self, name: &str) -> DbResult<Option<Repository>> {
+        Ok(repositories::Entity::find()
+            .filter(repositories::Column::Name.eq(name))
+            .one(&self.conn)
+            .await?)
+    }
+
+    /// The repository with this name, created on first use.
+    pub async fn ensure_repository(
+        &self,
+        account_id: i64,
+        name: &str,
+        now: i64,
+    ) -> DbResult<Repository> {
+        if let Some(r) = self.repository_by_name(name).await? {
+            return Ok(r);
+        }
+        let am = repositories::ActiveModel {
+            account_id: Set(account_id),
+            name: Set(name.to_owned()),
+            created_at: Set(now),
+            pushed_at: Set(now),
+            ..Default::default()
+        };
+        // Two first pushes may race; the loser reads the winner's row.
+        repositories::Entity::insert(am)
+            .on_conflict_do_nothing_on([repositories::Column::Name])
+            .exec_without_returning(&self.conn)
+            .await?;
+        self.repository_by_name(name)
+            .await?
+            .ok_or(DbError::Conflict)
+    }
+
+    /// Repository names after `last`, in order, limited to the given accounts
+    /// (`None`: every account, for site admins).
+    pub async fn repository_names(
+        &self,
+        account_ids: Option<&[i64]>,
+        last: Option<&str>,
+        limit: u64,
+    ) -> DbResult<Vec<String>> {
+        let mut q = repositories::Entity::find()
+            .select_only()
+            .column(repositories::Column::Name);
+        if let Some(ids) = account_ids {
+            q = q.filter(repositories::Column::AccountId.is_in(ids.iter().copied()));
+        }
+        if let Some(last) = last {
+            q = q.filter(repositories::Column::Name.gt(last));
+        }
+        Ok(q.order_by_asc(repositories::Column::Name)
+            .limit(limit)
+            .into_tuple::<String>()
+            .all(&self.conn)
+            .await?)
+    }
+
+    /// Repositories of the given accounts whose name contains `needle`.
+    pub async fn search_repositories(
+        &self,
+        account_ids: Option<&[i64]>,
+        needle: &str,
+        limit: u64,
+    ) -> DbResult<Vec<String>> {
+        let mut q = repositories::Entity::find()
+            .select_only()
+            .column(repositories::Column::Name);
+        if let Some(ids) = account_ids {
+            q = q.filter(repositories::Column::AccountId.is_in(ids.iter().copied()));
+        }
+        if !needle.is_empty() {
+            q = q.filter(repositories::Column::Name.contains(needle));
+        }
+        Ok(q.order_by_asc(repositories::Column::Name)
+            .limit(limit)
+            .into_tuple::<String>()
+            .all(&self.conn)
+            .await?)
+    }
+
+    /// The size of a blob if this repository may read it.
+    pub async fn blob_in_repository(
+        &self,
+        repository_id: i64,
+        digest: &str,
+    ) -> DbResult<Option<i64>> {
+        let linked = repository_blobs::Entity::find_by_id((repository_id, digest.to_owned()))
+            .one(&self.conn)
+            .await?;
+        if linked.is_none() {
+            return Ok(None);
+        }
+        Ok(blobs::Entity::find_by_id(digest.to_owned())
+            .one(&self.conn)
+            .await?
+            .map(|b| b.size))
+    }
+
+    /// Names of repositories that may read a blob.
+    pub async fn repositories_with_blob(&self, digest: &str, limit: u64) -> DbResult<Vec<String>> {
+        let ids: Vec<i64> = repository_blobs::Entity::find()
+            .select_only()
+            .column(repository_blobs::Column::RepositoryId)
+            .filter(repository_blobs::Column::Digest.eq(digest))
+            .limit(limit)
+            .into_tuple::<i64>()
+            .all(&self.conn)
+            .await?;
+        Ok(repositories::Entity::find()
+            .select_only()
+            .column(repositories::Column::Name)
+            .filter(repositories::Column::Id.is_in(ids))
+            .into_tuple::<String>()
+            .all(&self.conn)
+            .await?)
+    }
+
+    /// Records a blob whose bytes are in the store and lets the repository read it, in
+    /// one transaction.
+    pub async fn link_blob(
+        &self,
+        repository_id: i64,
+        digest: &str,
+        size: i64,
+        now: i64,
+    ) -> DbResult<()> {
+        let txn = self.conn.begin().await?;
+        link_blob_in(&txn, repository_id, digest, size, now).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Removes a repository's right to read a blob; the bytes stay until garbage
+    /// collection finds nothing else needs them.
+    pub async fn unlink_blob(&self, repository_id: i64, digest: &str) -> DbResult<bool> {
+        let res = repository_blobs::Entity::delete_many()
+            .filter(repository_blobs::Column::RepositoryId.eq(repository_id))
+            .filter(repository_blobs::Column::Digest.eq(digest))
+            .exec(&self.conn)
+            .await?;
+        Ok(res.rows_affected > 0)
+    }
+
+    pub async fn touch_repository(&self, repository_id: i64, now: i64) -> DbResult<()> {
+        repositories::Entity::update_many()
+            .col_expr(repositories::Column::PushedAt, Expr::value(now))
+            .filter(repositories::Column::Id.eq(repository_id))
+            .exec(&self.conn)
+            .await?;
+        Ok(())
+    }
+}
+
+pub(super) async fn link_blob_in<C: ConnectionTrait>(
+    c: &C,
+    repository_id: i64,
+    digest: &str,
+    size: i64,
+    now: i64,
+) -> DbResult<()> {
+    blobs::Entity::insert(blobs::ActiveModel {
+        digest: Set(digest.to_owned()),
+        size: Set(size),
+        created_at: Set(now),
+    })
+    .on_conflict_do_nothing()
+    .exec_without_returning(c)
+    .await?;
+    repository_blobs::Entity::insert(repository_blobs::ActiveModel {
+        repository_id: Set(repository_id),
+        digest: Set(digest.to_owned()),
+        created_at: Set(now),
+    })
+    .on_conflict_do_nothing()
+    .exec_without_returning(c)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! Berth: a multi-tenant private container registry with a customer portal, in one
+//! binary. See README.md for the code map and the invariants.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod portal;
+pub mod registry;
+pub mod services;
+pub mod startup;
+pub mod storage;

@@ -1,0 +1,158 @@
+//! Who is calling, and the Docker token challenge when they may not do what they ask.
+
+use super::Registry;
+use super::errors::OciError;
+use crate::domain::{Action, RepositoryName};
+use crate::services::access::Principal;
+use crate::services::tokens::Claims;
+use axum::http::{HeaderMap, header};
+use base64::Engine;
+
+/// The bearer token of a request, verified; `None` when there is none. A token that
+/// fails verification is an error.
+pub fn bearer_claims(reg: &Registry, headers: &HeaderMap) -> Result<Option<Claims>, ()> {
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(None);
+    };
+    let Some(token) = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+    else {
+        return Ok(None);
+    };
+    reg.services
+        .tokens
+        .verify(token.trim(), false)
+        .map(Some)
+        .ok_or(())
+}
+
+/// `Authorization: Basic` credentials, if any.
+pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, pass) = text.split_once(':')?;
+    Some((user.to_owned(), pass.to_owned()))
+}
+
+/// The `WWW-Authenticate` challenge pointing clients at our token endpoint.
+pub fn challenge(
+    reg: &Registry,
+    headers: &HeaderMap,
+    scope: Option<&str>,
+    error: Option<&str>,
+) -> OciError {
+    let realm = format!("{}/auth/token", reg.base_url(headers));
+    let mut value = format!("Bearer realm=\"{realm}\",service=\"{}\"", reg.service);
+    if let Some(scope) = scope {
+        value.push_str(&format!(",scope=\"{scope}\""));
+    }
+    if let Some(error) = error {
+        value.push_str(&format!(",error=\"{error}\""));
+    }
+    OciError::unauthorized().with_header(header::WWW_AUTHENTICATE, &value)
+}
+
+fn scope_for(repo: &RepositoryName, action: Action) -> String {
+    let actions = match action {
+        Action::Pull => "pull",
+        Action::Push => "pull,push",
+        Action::Delete => "delete",
+    };
+    format!("repository:{repo}:{actions}")
+}
+
+/// Lets the request through when its token grants `action` on `repo`. Otherwise a
+/// caller who could hold that right is challenged to fetch a better token (401), and
+/// one who cannot is denied (403, which docker prints as "requested access to the
+/// resource is denied").
+pub async fn authorize(
+    reg: &Registry,
+    headers: &HeaderMap,
+    repo: &RepositoryName,
+    action: Action,
+) -> Result<Principal, OciError> {
+    let scope = scope_for(repo, action);
+    let claims = match bearer_claims(reg, headers) {
+        Ok(Some(c)) => c,
+        Ok(None) => return Err(challenge(reg, headers, Some(&scope), None)),
+        Err(()) => return Err(challenge(reg, headers, Some(&scope), Some("invalid_token"))),
+    };
+    let Some(principal) = claims.prn.clone() else {
+        return Err(challenge(
+            reg,
+            headers,
+            Some(&scope),
+            Some("insufficient_scope"),
+        ));
+    };
+    if !reg
+        .services
+        .principal_is_current(&principal)
+        .await
+        .map_err(OciError::from)?
+    {
+        return Err(challenge(reg, headers, Some(&scope), Some("invalid_token")));
+    }
+    if claims.allows(repo.as_str(), action) {
+        return Ok(principal);
+    }
+    let held = reg
+        .services
+        .granted_actions(&principal, repo, &[action])
+        .await
+        .map_err(OciError::from)?;
+    if held.contains(&action) {
+        Err(challenge(
+            reg,
+            headers,
+            Some(&scope),
+            Some("insufficient_scope"),
+        ))
+    } else {
+        Err(OciError::denied())
+    }
+}
+
+/// The principal of a request that names no repository (catalog, search): from a
+/// bearer token, or from Basic credentials as `docker search` sends them.
+pub async fn caller(
+    reg: &Registry,
+    headers: &HeaderMap,
+    client: Option<std::net::IpAddr>,
+) -> Result<Option<Principal>, OciError> {
+    match bearer_claims(reg, headers) {
+        Ok(Some(c)) => {
+            if let Some(p) = &c.prn
+                && !reg
+                    .services
+                    .principal_is_current(p)
+                    .await
+                    .map_err(OciError::from)?
+            {
+                return Err(challenge(reg, headers, None, Some("invalid_token")));
+            }
+            return Ok(c.prn);
+        }
+        Ok(None) => {}
+        Err(()) => return Err(challenge(reg, headers, None, Some("invalid_token"))),
+    }
+    if let Some((user, pass)) = basic_credentials(headers) {
+        return reg
+            .services
+            .authenticate(&user, &pass, client)
+            .await
+            .map(Some)
+            .map_err(OciError::from);
+    }
+    Ok(None)
+}

@@ -1,0 +1,117 @@
+//! Accounts (tenants) and their people.
+
+use super::{Error, Result, Services, Thing, now_ms};
+use crate::db::{Account, DbError, User};
+use crate::domain::{AccountName, Role, Username};
+use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
+
+/// Shortest password we accept.
+pub const MIN_PASSWORD_LEN: usize = 8;
+
+impl Services {
+    pub async fn create_account(&self, name: &AccountName, actor: &str) -> Result<Account> {
+        let account = match self.db.create_account(name.as_str(), now_ms()).await {
+            Err(DbError::Conflict) => {
+                return Err(Error::Conflict(format!("account {name} exists already")));
+            }
+            r => r?,
+        };
+        self.audit(
+            Some(account.id),
+            actor,
+            "account.create",
+            None,
+            Some(name.to_string()),
+        )
+        .await;
+        Ok(account)
+    }
+
+    pub async fn account(&self, name: &AccountName) -> Result<Account> {
+        self.db
+            .account_by_name(name.as_str())
+            .await?
+            .ok_or(Error::NotFound(Thing::Account))
+    }
+
+    /// Creates a user, optionally as a member of an account with a role.
+    pub async fn create_user(
+        &self,
+        username: &Username,
+        password: &str,
+        membership: Option<(&AccountName, Role)>,
+        site_admin: bool,
+        actor: &str,
+    ) -> Result<User> {
+        if password.chars().count() < MIN_PASSWORD_LEN {
+            return Err(Error::Invalid(super::Invalid::Request(format!(
+                "a password has at least {MIN_PASSWORD_LEN} characters"
+            ))));
+        }
+        let account = match membership {
+            Some((name, _)) => Some(self.account(name).await?),
+            None => None,
+        };
+        let hash = hash_password(password).await?;
+        let user = match self
+            .db
+            .create_user(username.as_str(), &hash, site_admin, now_ms())
+            .await
+        {
+            Err(DbError::Conflict) => {
+                return Err(Error::Conflict(format!("user {username} exists already")));
+            }
+            r => r?,
+        };
+        if let (Some(account), Some((_, role))) = (&account, membership) {
+            self.db
+                .add_membership(account.id, user.id, role.as_str(), now_ms())
+                .await?;
+        }
+        self.audit(
+            account.as_ref().map(|a| a.id),
+            actor,
+            "user.create",
+            None,
+            Some(format!(
+                "{username}{}",
+                if site_admin { " (site admin)" } else { "" }
+            )),
+        )
+        .await;
+        Ok(user)
+    }
+}
+
+/// Hashes a password with argon2id off the async threads: it is deliberately slow.
+pub async fn hash_password(password: &str) -> Result<String> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| Error::Internal(anyhow::anyhow!("hashing a password: {e}")))
+    })
+    .await
+    .map_err(|e| Error::Internal(e.into()))?
+}
+
+/// Checks a password against a stored argon2 hash, off the async threads.
+pub async fn verify_password(password: &str, hash: &str) -> bool {
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}

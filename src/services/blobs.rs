@@ -1,0 +1,109 @@
+//! Reading, mounting and unlinking blobs of a repository.
+
+use super::access::Principal;
+use super::{Error, Result, Services, Thing, now_ms};
+use crate::domain::{Action, Digest, RepositoryName};
+use crate::storage::BoxedReader;
+
+impl Services {
+    /// The size of a blob the repository may read.
+    pub async fn blob_size(&self, repo: &RepositoryName, digest: &Digest) -> Result<u64> {
+        let r = self
+            .db
+            .repository_by_name(repo.as_str())
+            .await?
+            .ok_or(Error::NotFound(Thing::Blob))?;
+        let size = self
+            .db
+            .blob_in_repository(r.id, &digest.to_string())
+            .await?
+            .ok_or(Error::NotFound(Thing::Blob))?;
+        Ok(size as u64)
+    }
+
+    /// Opens a blob of the repository for reading from `offset`.
+    pub async fn open_blob(
+        &self,
+        repo: &RepositoryName,
+        digest: &Digest,
+        offset: u64,
+    ) -> Result<(BoxedReader, u64)> {
+        self.blob_size(repo, digest).await?;
+        match self.store.open_blob(digest, offset).await {
+            Ok(r) => Ok(r),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                tracing::error!(%digest, "blob recorded in the database is missing from the store");
+                Err(Error::NotFound(Thing::Blob))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Lets `target` read a blob without moving bytes, taken from `from` or, without
+    /// it, from any repository holding the blob that the principal may pull. Returns
+    /// the size, or `None` when no such source exists (the caller then uploads).
+    pub async fn mount_blob(
+        &self,
+        principal: &Principal,
+        target: &RepositoryName,
+        digest: &Digest,
+        from: Option<&RepositoryName>,
+    ) -> Result<Option<u64>> {
+        let candidates = match from {
+            Some(f) => vec![f.clone()],
+            None => self
+                .db
+                .repositories_with_blob(&digest.to_string(), 50)
+                .await?
+                .iter()
+                .filter_map(|n| RepositoryName::parse(n).ok())
+                .collect(),
+        };
+        for source in candidates {
+            if !self
+                .granted_actions(principal, &source, &[Action::Pull])
+                .await?
+                .contains(&Action::Pull)
+            {
+                continue;
+            }
+            let size = match self.blob_size(&source, digest).await {
+                Ok(s) => s,
+                Err(Error::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            };
+            let repo = self.repository_for_push(target).await?;
+            self.db
+                .link_blob(repo.id, &digest.to_string(), size as i64, now_ms())
+                .await?;
+            return Ok(Some(size));
+        }
+        Ok(None)
+    }
+
+    /// Removes the blob from the repository; garbage collection reclaims the bytes once
+    /// nothing else holds them.
+    pub async fn delete_blob(
+        &self,
+        repo: &RepositoryName,
+        digest: &Digest,
+        actor: &str,
+    ) -> Result<()> {
+        let r = self
+            .repository(repo)
+            .await
+            .map_err(|_| Error::NotFound(Thing::Blob))?;
+        if !self.db.unlink_blob(r.id, &digest.to_string()).await? {
+            return Err(Error::NotFound(Thing::Blob));
+        }
+        self.audit(
+            Some(r.account_id),
+            actor,
+            "blob.delete",
+            Some(repo.as_str()),
+            Some(digest.to_string()),
+        )
+        .await;
+        Ok(())
+    }
+}

@@ -1,0 +1,118 @@
+//! Wiring: data folder, database, store, signing key, routers, listener. The only
+//! module that knows every other one.
+
+use crate::config::{DataArgs, LogFormat, ServeArgs};
+use crate::db::Db;
+use crate::portal;
+use crate::registry::{self, Registry};
+use crate::services::Services;
+use crate::services::tokens::TokenKeys;
+use crate::storage::FilesystemStore;
+use anyhow::Context;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Opens the data folder: creates it, runs pending migrations, loads (or creates) the
+/// token signing key.
+pub async fn open(data: &DataArgs) -> anyhow::Result<Services> {
+    std::fs::create_dir_all(&data.data_dir)
+        .with_context(|| format!("creating the data folder {}", data.data_dir.display()))?;
+    let db = Db::connect(&data.database_url())
+        .await
+        .with_context(|| "opening the database".to_string())?;
+    let store = FilesystemStore::open(data.blob_dir())
+        .await
+        .with_context(|| format!("opening the blob store in {}", data.blob_dir().display()))?;
+    let keys = TokenKeys::load_or_create(&data.key_file())
+        .with_context(|| format!("loading the token key {}", data.key_file().display()))?;
+    Ok(Services::new(db, Arc::new(store), keys))
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BERTH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// The whole application: registry, portal and health check.
+pub fn app(services: Services, public_url: Option<String>) -> Router {
+    let reg = Registry {
+        services: services.clone(),
+        public_url,
+        service: "berth".into(),
+    };
+    Router::new()
+        .route("/healthz", get(get_healthz).with_state(services))
+        .merge(registry::router(reg))
+        .merge(portal::router())
+}
+
+/// `GET /healthz`: 200 when the database answers and the store can be written.
+async fn get_healthz(State(services): State<Services>) -> impl IntoResponse {
+    if let Err(e) = services.db.ping().await {
+        tracing::error!(error = %e, "health check: database");
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable");
+    }
+    if let Err(e) = services.store.check().await {
+        tracing::error!(error = %e, "health check: store");
+        return (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable");
+    }
+    (StatusCode::OK, "ok")
+}
+
+/// `berth serve`.
+pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
+    init_logging(args.log_format);
+    let services = open(data).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    tracing::info!(data_dir = %data.data_dir.display(), "Berth is listening on http://{addr}; open {url}");
+    let app = app(services.clone(), args.public_url.clone());
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    services.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

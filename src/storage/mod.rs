@@ -1,0 +1,40 @@
+//! Bytes only: where blob contents and in-progress uploads live. The database decides
+//! what exists; the store only keeps bytes under their digest.
+
+mod filesystem;
+
+pub use filesystem::FilesystemStore;
+
+use crate::domain::Digest;
+use async_trait::async_trait;
+use std::io;
+use std::pin::Pin;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+pub type BoxedReader = Pin<Box<dyn AsyncRead + Send>>;
+pub type BoxedWriter = Pin<Box<dyn AsyncWrite + Send>>;
+
+/// A content-addressed blob store with a temp area for uploads.
+///
+/// Contract every implementation keeps: a blob becomes visible under its digest only
+/// through `commit_upload`, atomically and durably, so a reader never sees part of a
+/// blob and a crash never loses one that was committed.
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    /// Creates the empty temp file of a new upload.
+    async fn create_upload(&self, id: &str) -> io::Result<()>;
+    /// A writer appending at `offset` (which must be the current length; bytes past it
+    /// from an earlier, unacknowledged attempt are cut off).
+    async fn upload_writer(&self, id: &str, offset: u64) -> io::Result<BoxedWriter>;
+    /// Reads the upload's bytes from the start, to recompute a hash after a restart.
+    async fn upload_reader(&self, id: &str) -> io::Result<BoxedReader>;
+    /// Makes the upload's bytes durable and moves them to `digest`'s place.
+    async fn commit_upload(&self, id: &str, digest: &Digest) -> io::Result<()>;
+    async fn delete_upload(&self, id: &str) -> io::Result<()>;
+    /// Opens a blob for reading from `offset`; also returns its full size.
+    async fn open_blob(&self, digest: &Digest, offset: u64) -> io::Result<(BoxedReader, u64)>;
+    async fn blob_exists(&self, digest: &Digest) -> io::Result<bool>;
+    async fn delete_blob(&self, digest: &Digest) -> io::Result<()>;
+    /// Fails when the store cannot be written, for health checks.
+    async fn check(&self) -> io::Result<()>;
+}

@@ -1,0 +1,362 @@
+//! Test harness: the real `berth` binary on 127.0.0.1:0 with a temp data folder, and a
+//! small HTTP client that speaks the Docker token flow.
+#![allow(dead_code)]
+
+use base64::Engine;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_berth");
+
+/// A running server. Dropping it stops the process (by PID) and removes the data.
+pub struct Server {
+    child: Option<Child>,
+    pub addr: String,
+    pub data: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    pub fn start() -> Self {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let data = tmp.path().to_path_buf();
+        let mut s = Self::start_in(&data);
+        s._tmp = Some(tmp);
+        s
+    }
+
+    /// Starts a server on an existing data folder (to test restarts).
+    pub fn start_in(data: &Path) -> Self {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data)
+            .env("BERTH_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn berth");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let log2 = log.clone();
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(i) = line.find("listening on http://")
+                    && let Some(t) = tx.take()
+                {
+                    let rest = &line[i + "listening on http://".len()..];
+                    let addr: String = rest
+                        .chars()
+                        .take_while(|c| *c != ';' && !c.is_whitespace())
+                        .collect();
+                    let _ = t.send(addr);
+                }
+                log2.lock().unwrap().push(line);
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| {
+                panic!("berth did not start: {:?}", log.lock().unwrap());
+            });
+        Server {
+            child: Some(child),
+            addr,
+            data: data.to_path_buf(),
+            _tmp: None,
+            log,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Stops the process and waits for it, keeping the data folder.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            unsafe_kill(c.id(), 15);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Runs an admin command on this server's data, with optional stdin.
+    pub fn admin(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        admin_in(&self.data, args, stdin)
+    }
+
+    /// Runs an admin command with `--json` and returns the parsed object; panics on failure.
+    pub fn admin_json(&self, args: &[&str], stdin: Option<&str>) -> serde_json::Value {
+        let mut a = args.to_vec();
+        a.push("--json");
+        let out = self.admin(&a, stdin);
+        assert!(
+            out.status.success(),
+            "berth {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("one JSON object")
+    }
+
+    /// Creates an account and a user in it with the given role.
+    pub fn tenant(&self, account: &str, user: &str, password: &str, role: &str) {
+        self.admin_json(&["account", "create", account], None);
+        self.admin_json(
+            &["user", "create", user, "--account", account, "--role", role],
+            Some(password),
+        );
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn unsafe_kill(pid: u32, signal: i32) {
+    let _ = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status();
+}
+
+pub fn admin_in(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).arg("--data-dir").arg(data);
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn berth");
+    if let Some(s) = stdin {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    child.wait_with_output().expect("berth output")
+}
+
+/// A response with its status, headers and body, whatever the status.
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn headers_all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// The first OCI error code of the body.
+    pub fn error_code(&self) -> String {
+        self.json()["errors"][0]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// An HTTP client bound to one server.
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+    pub auth: Option<String>,
+}
+
+impl Client {
+    pub fn new(server: &Server) -> Self {
+        Self {
+            agent: ureq::AgentBuilder::new().redirects(0).build(),
+            base: server.url(""),
+            auth: None,
+        }
+    }
+
+    pub fn with_bearer(server: &Server, token: &str) -> Self {
+        let mut c = Self::new(server);
+        c.auth = Some(format!("Bearer {token}"));
+        c
+    }
+
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Resp {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{}", self.base, path)
+        };
+        let mut req = self.agent.request(method, &url);
+        if let Some(a) = &self.auth {
+            req = req.set("Authorization", a);
+        }
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        let result = match body {
+            Some(b) => req.send_bytes(b),
+            None => req.call(),
+        };
+        let resp = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {url}: {e}"),
+        };
+        let status = resp.status();
+        let headers = resp
+            .headers_names()
+            .into_iter()
+            .flat_map(|n| {
+                resp.all(&n)
+                    .into_iter()
+                    .map(|v| (n.clone(), v.to_owned()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut body = Vec::new();
+        resp.into_reader().read_to_end(&mut body).unwrap();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        self.send("GET", path, &[], None)
+    }
+}
+
+pub fn basic(user: &str, password: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+/// Asks the token endpoint for a token with the given scopes.
+pub fn token_resp(server: &Server, user: &str, password: &str, scopes: &[&str]) -> Resp {
+    let mut q = String::from("/auth/token?service=berth");
+    for s in scopes {
+        q.push_str("&scope=");
+        q.push_str(
+            &s.replace(':', "%3A")
+                .replace('/', "%2F")
+                .replace(',', "%2C"),
+        );
+    }
+    let mut c = Client::new(server);
+    c.auth = Some(basic(user, password));
+    c.get(&q)
+}
+
+pub fn token(server: &Server, user: &str, password: &str, scopes: &[&str]) -> String {
+    let r = token_resp(server, user, password, scopes);
+    assert_eq!(r.status, 200, "token: {}", r.text());
+    r.json()["token"].as_str().unwrap().to_owned()
+}
+
+/// The granted access list of a token (its JWT payload).
+pub fn token_access(token: &str) -> serde_json::Value {
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()["access"].clone()
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
+}
+
+/// Uploads a blob in one request.
+pub fn push_blob(c: &Client, repo: &str, bytes: &[u8]) -> String {
+    let d = sha256(bytes);
+    let r = c.send(
+        "POST",
+        &format!("/v2/{repo}/blobs/uploads/?digest={d}"),
+        &[],
+        Some(bytes),
+    );
+    assert_eq!(r.status, 201, "push blob: {}", r.text());
+    d
+}
+
+/// A minimal image: config + layers, all pushed; returns (manifest bytes, digest).
+pub fn push_image(c: &Client, repo: &str, tag: &str, layers: &[&[u8]]) -> (Vec<u8>, String) {
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}},"created":"{tag}"}}"#
+    );
+    let config_digest = push_blob(c, repo, config.as_bytes());
+    let layer_descs: Vec<_> = layers
+        .iter()
+        .map(|l| {
+            serde_json::json!({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                               "digest": push_blob(c, repo, l), "size": l.len()})
+        })
+        .collect();
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": layer_descs,
+    });
+    let bytes = serde_json::to_vec_pretty(&manifest).unwrap();
+    let r = c.send(
+        "PUT",
+        &format!("/v2/{repo}/manifests/{tag}"),
+        &[("Content-Type", "application/vnd.oci.image.manifest.v1+json")],
+        Some(&bytes),
+    );
+    assert_eq!(r.status, 201, "push manifest: {}", r.text());
+    let d = sha256(&bytes);
+    assert_eq!(r.header("docker-content-digest"), Some(d.as_str()));
+    (bytes, d)
+}
+
+/// The shared folder beside the repository (conformance suite, benchmarks), if present.
+pub fn shared_dir() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    p.exists().then_some(p)
+}
