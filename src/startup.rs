@@ -58,6 +58,20 @@ pub fn app(services: Services, public_url: Option<String>) -> Router {
         .route("/healthz", get(get_healthz).with_state(services))
         .merge(registry::router(reg))
         .merge(portal::router())
+        .layer(axum::middleware::from_fn(log_request))
+}
+
+/// One log line per request: method, path, status and time taken.
+async fn log_request(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = req.method().clone();
+    let path = req.uri().to_string();
+    let started = std::time::Instant::now();
+    let resp = next.run(req).await;
+    tracing::debug!(%method, path, status = resp.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    resp
 }
 
 /// `GET /healthz`: 200 when the database answers and the store can be written.

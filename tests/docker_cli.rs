@@ -162,7 +162,7 @@ fn make_image(d: &Dockerd, name: &str) {
         .output()
         .unwrap();
     assert!(tar.status.success());
-    let base = format!("{name}-base:1");
+    let base = "berth-test-base:1".to_owned();
     let mut imp = d
         .cmd(&["import", "--change", "CMD [\"/hello\"]", "-", &base])
         .stdin(Stdio::piped())
@@ -250,8 +250,9 @@ fn docker_login_push_pull_as_two_tenants() {
     let own = format!("{host}/globex/tool:2");
     d.ok(&["tag", &evil, &own]);
     d.ok(&["push", &own]);
-    let found = d.ok(&["search", &format!("{host}/a")]);
+    let found = d.ok(&["search", &format!("{host}/tool")]);
     assert!(found.contains("globex/tool"), "{found}");
+    let found = d.ok(&["search", &format!("{host}/app")]);
     assert!(
         !found.contains("acme/app"),
         "search must not show another tenant's repository: {found}"

@@ -52,7 +52,8 @@ pub async fn get_search(
     let principal = match caller(&reg, &headers, Some(addr.ip())).await {
         Ok(Some(p)) => p,
         Ok(None) => {
-            return challenge(&reg, &headers, Some("registry:catalog:search"), None).into_response();
+            return challenge(&reg, &headers, Some("registry:catalog:search"), None)
+                .into_response();
         }
         Err(e) => return e.into_response(),
     };

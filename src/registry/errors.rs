@@ -111,8 +111,11 @@ impl From<Error> for OciError {
 
 impl IntoResponse for OciError {
     fn into_response(self) -> Response {
+        // `detail` is never null: docker's client turns a detail-less error whose message
+        // is the code's default into a bare code, which it neither prints in full nor
+        // treats as final (it retries a DENIED push five times).
         let body = serde_json::json!({
-            "errors": [{"code": self.code, "message": self.message, "detail": null}]
+            "errors": [{"code": self.code, "message": self.message, "detail": {}}]
         });
         let mut resp = (self.status, axum::Json(body)).into_response();
         for (k, v) in self.headers {

@@ -34,7 +34,10 @@ impl Server {
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data)
-            .env("BERTH_LOG", "info")
+            .env(
+                "BERTH_LOG",
+                std::env::var("BERTH_TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -124,6 +127,11 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
+        if std::thread::panicking() {
+            for line in self.log.lock().unwrap().iter() {
+                eprintln!("berth: {line}");
+            }
+        }
     }
 }
 
