@@ -10,7 +10,7 @@ export CARGO_TERM_COLOR ?= never
 
 BIN := $(CARGO_TARGET_DIR)/release/berth
 
-.PHONY: run build test deps test-deps site fmt lint
+.PHONY: run build test deps test-deps site bench fmt lint
 
 ## Build (release) and start Berth on 127.0.0.1:5000 with its data in ./berth-data.
 run: build
@@ -40,6 +40,10 @@ deps:
 ## Debian packages the real-client tests use (docker, skopeo, ...).
 test-deps:
 	@bash .ci/install-packages
+
+## Benchmark a release build against the reference registry (not part of `make test`).
+bench: build
+	bash .ci/bench
 
 fmt:
 	cargo fmt --all

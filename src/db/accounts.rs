@@ -21,18 +21,18 @@ impl Db {
     pub async fn account_by_name(&self, name: &str) -> DbResult<Option<Account>> {
         Ok(accounts::Entity::find()
             .filter(accounts::Column::Name.eq(name))
-            .one(&self.conn)
+            .one(&self.read)
             .await?)
     }
 
     pub async fn account_by_id(&self, id: i64) -> DbResult<Option<Account>> {
-        Ok(accounts::Entity::find_by_id(id).one(&self.conn).await?)
+        Ok(accounts::Entity::find_by_id(id).one(&self.read).await?)
     }
 
     pub async fn list_accounts(&self) -> DbResult<Vec<Account>> {
         Ok(accounts::Entity::find()
             .order_by_asc(accounts::Column::Name)
-            .all(&self.conn)
+            .all(&self.read)
             .await?)
     }
 
@@ -58,16 +58,16 @@ impl Db {
     pub async fn user_by_name(&self, username: &str) -> DbResult<Option<User>> {
         Ok(users::Entity::find()
             .filter(users::Column::Username.eq(username))
-            .one(&self.conn)
+            .one(&self.read)
             .await?)
     }
 
     pub async fn user_by_id(&self, id: i64) -> DbResult<Option<User>> {
-        Ok(users::Entity::find_by_id(id).one(&self.conn).await?)
+        Ok(users::Entity::find_by_id(id).one(&self.read).await?)
     }
 
     pub async fn count_users(&self) -> DbResult<u64> {
-        Ok(users::Entity::find().count(&self.conn).await?)
+        Ok(users::Entity::find().count(&self.read).await?)
     }
 
     pub async fn add_membership(
@@ -92,12 +92,12 @@ impl Db {
     pub async fn memberships_of(&self, user_id: i64) -> DbResult<Vec<(Membership, Account)>> {
         let rows = memberships::Entity::find()
             .filter(memberships::Column::UserId.eq(user_id))
-            .all(&self.conn)
+            .all(&self.read)
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for m in rows {
             if let Some(a) = accounts::Entity::find_by_id(m.account_id)
-                .one(&self.conn)
+                .one(&self.read)
                 .await?
             {
                 out.push((m, a));
@@ -108,7 +108,7 @@ impl Db {
 
     pub async fn membership(&self, account_id: i64, user_id: i64) -> DbResult<Option<Membership>> {
         Ok(memberships::Entity::find_by_id((account_id, user_id))
-            .one(&self.conn)
+            .one(&self.read)
             .await?)
     }
 }

@@ -43,7 +43,7 @@ impl Db {
         }
         Ok(q.order_by_desc(audit_events::Column::Id)
             .limit(limit)
-            .all(&self.conn)
+            .all(&self.read)
             .await?)
     }
 }

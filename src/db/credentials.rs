@@ -42,12 +42,12 @@ impl Db {
     pub async fn credential_by_secret_hash(&self, hash: &str) -> DbResult<Option<Credential>> {
         Ok(credentials::Entity::find()
             .filter(credentials::Column::SecretHash.eq(hash))
-            .one(&self.conn)
+            .one(&self.read)
             .await?)
     }
 
     pub async fn credential_by_id(&self, id: i64) -> DbResult<Option<Credential>> {
-        Ok(credentials::Entity::find_by_id(id).one(&self.conn).await?)
+        Ok(credentials::Entity::find_by_id(id).one(&self.read).await?)
     }
 
     /// Credentials of one kind in an account, newest first.
@@ -60,7 +60,7 @@ impl Db {
             .filter(credentials::Column::AccountId.eq(account_id))
             .filter(credentials::Column::Kind.eq(kind))
             .order_by_desc(credentials::Column::Id)
-            .all(&self.conn)
+            .all(&self.read)
             .await?)
     }
 

@@ -1,12 +1,20 @@
 //! Manifests, what they reference, and tags.
 
-use super::entity::{manifest_references, manifests, repository_blobs, tags};
+use super::entity::{manifest_references, manifests, repositories, repository_blobs, tags};
 use super::{Db, DbResult, Manifest, repositories::link_blob_in};
 use sea_orm::{
     ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-    sea_query::{Expr, OnConflict},
+    sea_query::{Expr, OnConflict, Query, SelectStatement},
 };
 use std::collections::HashSet;
+
+fn repository_id_of(name: &str) -> SelectStatement {
+    Query::select()
+        .column(repositories::Column::Id)
+        .from(repositories::Entity)
+        .and_where(repositories::Column::Name.eq(name))
+        .to_owned()
+}
 
 /// A manifest about to be stored, already parsed and checked by the caller.
 pub struct NewManifest<'a> {
@@ -34,33 +42,34 @@ pub enum PutManifestRefused {
 }
 
 impl Db {
-    pub async fn manifest_by_digest(
+    /// The manifest a tag of the named repository points at, in one query.
+    pub async fn manifest_by_repository_tag(
         &self,
-        repository_id: i64,
-        digest: &str,
+        repository: &str,
+        tag: &str,
     ) -> DbResult<Option<Manifest>> {
+        let tag_rows = Query::select()
+            .column(tags::Column::ManifestId)
+            .from(tags::Entity)
+            .and_where(tags::Column::RepositoryId.in_subquery(repository_id_of(repository)))
+            .and_where(tags::Column::Name.eq(tag))
+            .to_owned();
         Ok(manifests::Entity::find()
-            .filter(manifests::Column::RepositoryId.eq(repository_id))
-            .filter(manifests::Column::Digest.eq(digest))
-            .one(&self.conn)
+            .filter(manifests::Column::Id.in_subquery(tag_rows))
+            .one(&self.read)
             .await?)
     }
 
-    pub async fn manifest_by_tag(
+    /// A manifest of the named repository by digest, in one query.
+    pub async fn manifest_by_repository_digest(
         &self,
-        repository_id: i64,
-        tag: &str,
+        repository: &str,
+        digest: &str,
     ) -> DbResult<Option<Manifest>> {
-        let Some(t) = tags::Entity::find()
-            .filter(tags::Column::RepositoryId.eq(repository_id))
-            .filter(tags::Column::Name.eq(tag))
-            .one(&self.conn)
-            .await?
-        else {
-            return Ok(None);
-        };
-        Ok(manifests::Entity::find_by_id(t.manifest_id)
-            .one(&self.conn)
+        Ok(manifests::Entity::find()
+            .filter(manifests::Column::RepositoryId.in_subquery(repository_id_of(repository)))
+            .filter(manifests::Column::Digest.eq(digest))
+            .one(&self.read)
             .await?)
     }
 
@@ -225,7 +234,7 @@ impl Db {
         Ok(q.order_by_asc(tags::Column::Name)
             .limit(limit)
             .into_tuple::<String>()
-            .all(&self.conn)
+            .all(&self.read)
             .await?)
     }
 
@@ -235,7 +244,7 @@ impl Db {
             .filter(manifests::Column::RepositoryId.eq(repository_id))
             .filter(manifests::Column::Subject.eq(subject))
             .order_by_asc(manifests::Column::Id)
-            .all(&self.conn)
+            .all(&self.read)
             .await?)
     }
 

@@ -53,7 +53,11 @@ pub type DbResult<T> = Result<T, DbError>;
 /// A pooled connection to SQLite or PostgreSQL.
 #[derive(Clone)]
 pub struct Db {
+    /// For writes and transactions. With SQLite a single connection: SQLite allows one
+    /// writer, and queueing in the pool beats failing with SQLITE_BUSY.
     conn: DatabaseConnection,
+    /// For plain reads, which WAL lets run beside the writer.
+    read: DatabaseConnection,
 }
 
 impl Db {
@@ -64,8 +68,6 @@ impl Db {
         let mut opt = ConnectOptions::new(url.to_owned());
         opt.sqlx_logging(false)
             .acquire_timeout(Duration::from_secs(30))
-            // SQLite allows one writer; a single connection serialises transactions in
-            // the pool's queue instead of failing them with SQLITE_BUSY.
             .max_connections(if sqlite { 1 } else { 20 })
             .min_connections(1);
         opt.map_sqlx_sqlite_opts(|o| {
@@ -75,9 +77,15 @@ impl Db {
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
         });
-        let conn = Database::connect(opt).await?;
+        let conn = Database::connect(opt.clone()).await?;
         Migrator::up(&conn, None).await?;
-        Ok(Self { conn })
+        let read = if sqlite {
+            opt.max_connections(4).min_connections(1);
+            Database::connect(opt).await?
+        } else {
+            conn.clone()
+        };
+        Ok(Self { conn, read })
     }
 
     /// A cheap round trip, for health checks.
@@ -87,6 +95,7 @@ impl Db {
     }
 
     pub async fn close(self) {
+        let _ = self.read.close().await;
         let _ = self.conn.close().await;
     }
 }

@@ -11,7 +11,7 @@ impl Db {
     pub async fn repository_by_name(&self, name: &str) -> DbResult<Option<Repository>> {
         Ok(repositories::Entity::find()
             .filter(repositories::Column::Name.eq(name))
-            .one(&self.conn)
+            .one(&self.read)
             .await?)
     }
 
@@ -62,7 +62,7 @@ impl Db {
         Ok(q.order_by_asc(repositories::Column::Name)
             .limit(limit)
             .into_tuple::<String>()
-            .all(&self.conn)
+            .all(&self.read)
             .await?)
     }
 
@@ -85,7 +85,7 @@ impl Db {
         Ok(q.order_by_asc(repositories::Column::Name)
             .limit(limit)
             .into_tuple::<String>()
-            .all(&self.conn)
+            .all(&self.read)
             .await?)
     }
 
@@ -96,13 +96,13 @@ impl Db {
         digest: &str,
     ) -> DbResult<Option<i64>> {
         let linked = repository_blobs::Entity::find_by_id((repository_id, digest.to_owned()))
-            .one(&self.conn)
+            .one(&self.read)
             .await?;
         if linked.is_none() {
             return Ok(None);
         }
         Ok(blobs::Entity::find_by_id(digest.to_owned())
-            .one(&self.conn)
+            .one(&self.read)
             .await?
             .map(|b| b.size))
     }
@@ -115,14 +115,14 @@ impl Db {
             .filter(repository_blobs::Column::Digest.eq(digest))
             .limit(limit)
             .into_tuple::<i64>()
-            .all(&self.conn)
+            .all(&self.read)
             .await?;
         Ok(repositories::Entity::find()
             .select_only()
             .column(repositories::Column::Name)
             .filter(repositories::Column::Id.is_in(ids))
             .into_tuple::<String>()
-            .all(&self.conn)
+            .all(&self.read)
             .await?)
     }
 

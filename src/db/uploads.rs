@@ -24,7 +24,7 @@ impl Db {
     pub async fn upload(&self, id: &str, repository_id: i64) -> DbResult<Option<Upload>> {
         Ok(uploads::Entity::find_by_id(id.to_owned())
             .filter(uploads::Column::RepositoryId.eq(repository_id))
-            .one(&self.conn)
+            .one(&self.read)
             .await?)
     }
 

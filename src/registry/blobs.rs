@@ -9,11 +9,6 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
-use tokio::io::AsyncReadExt;
-use tokio_util::io::ReaderStream;
-
-/// Read size when streaming a blob to a client.
-const READ_CHUNK: usize = 256 * 1024;
 
 fn body_stream(body: Body) -> impl BodyStream {
     body.into_data_stream().map_err(std::io::Error::other)
@@ -79,8 +74,7 @@ pub async fn get_blob(
     let (start, end) = range.unwrap_or((0, size.saturating_sub(1)));
     let len = if size == 0 { 0 } else { end - start + 1 };
     let body = if with_body && len > 0 {
-        let (reader, _) = services.open_blob(&name, &digest, start).await?;
-        Body::from_stream(ReaderStream::with_capacity(reader.take(len), READ_CHUNK))
+        Body::from_stream(services.read_blob(&name, &digest, start, len).await?)
     } else {
         Body::empty()
     };

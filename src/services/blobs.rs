@@ -3,7 +3,7 @@
 use super::access::Principal;
 use super::{Error, Result, Services, Thing, now_ms};
 use crate::domain::{Action, Digest, RepositoryName};
-use crate::storage::BoxedReader;
+use crate::storage::BlobStream;
 
 impl Services {
     /// The size of a blob the repository may read.
@@ -21,15 +21,16 @@ impl Services {
         Ok(size as u64)
     }
 
-    /// Opens a blob of the repository for reading from `offset`.
-    pub async fn open_blob(
+    /// Streams `len` bytes from `offset` of a blob the repository may read.
+    pub async fn read_blob(
         &self,
         repo: &RepositoryName,
         digest: &Digest,
         offset: u64,
-    ) -> Result<(BoxedReader, u64)> {
+        len: u64,
+    ) -> Result<BlobStream> {
         self.blob_size(repo, digest).await?;
-        match self.store.open_blob(digest, offset).await {
+        match self.store.read_blob(digest, offset, len).await {
             Ok(r) => Ok(r),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 tracing::error!(%digest, "blob recorded in the database is missing from the store");

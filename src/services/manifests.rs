@@ -195,13 +195,17 @@ impl Services {
 
     /// The manifest a tag or digest names.
     pub async fn manifest(&self, repo: &RepositoryName, reference: &Reference) -> Result<Manifest> {
-        let r = self
-            .repository(repo)
-            .await
-            .map_err(|_| Error::NotFound(Thing::Manifest))?;
         let m = match reference {
-            Reference::Tag(t) => self.db.manifest_by_tag(r.id, t.as_str()).await?,
-            Reference::Digest(d) => self.db.manifest_by_digest(r.id, &d.to_string()).await?,
+            Reference::Tag(t) => {
+                self.db
+                    .manifest_by_repository_tag(repo.as_str(), t.as_str())
+                    .await?
+            }
+            Reference::Digest(d) => {
+                self.db
+                    .manifest_by_repository_digest(repo.as_str(), &d.to_string())
+                    .await?
+            }
         };
         m.ok_or(Error::NotFound(Thing::Manifest))
     }

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 
 /// The running hash of an upload, valid for exactly `size` bytes.
 struct RunningHash {
@@ -106,19 +106,20 @@ impl Services {
             _ if size == 0 => Some(Hasher::new(Algorithm::Sha256)),
             _ => None,
         };
-        let mut w = self.store.upload_writer(id, size).await?;
+        let mut sink = self.store.upload_sink(id, size).await?;
         let mut written = 0u64;
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| {
                 Error::Invalid(Invalid::Request(format!("reading the request body: {e}")))
             })?;
+            // The sink writes this chunk on its own thread while the next one is hashed.
             if let Some(h) = hash.as_mut() {
                 h.update(&chunk);
             }
-            w.write_all(&chunk).await?;
             written += chunk.len() as u64;
+            sink.write(chunk).await?;
         }
-        w.shutdown().await?;
+        sink.finish().await?;
         let new_size = size + written;
         *running = hash.map(|hasher| RunningHash {
             size: new_size,

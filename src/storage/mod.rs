@@ -7,12 +7,24 @@ pub use filesystem::FilesystemStore;
 
 use crate::domain::Digest;
 use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::Stream;
 use std::io;
 use std::pin::Pin;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::AsyncRead;
 
 pub type BoxedReader = Pin<Box<dyn AsyncRead + Send>>;
-pub type BoxedWriter = Pin<Box<dyn AsyncWrite + Send>>;
+/// A blob's bytes, in large chunks read ahead of the client.
+pub type BlobStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
+
+/// Where one request's bytes of an upload go. Writing happens beside the caller (on
+/// another thread for the filesystem), so hashing and writing overlap.
+#[async_trait]
+pub trait UploadSink: Send {
+    async fn write(&mut self, chunk: Bytes) -> io::Result<()>;
+    /// Waits until everything written is in the file.
+    async fn finish(self: Box<Self>) -> io::Result<()>;
+}
 
 /// A content-addressed blob store with a temp area for uploads.
 ///
@@ -23,16 +35,16 @@ pub type BoxedWriter = Pin<Box<dyn AsyncWrite + Send>>;
 pub trait BlobStore: Send + Sync + 'static {
     /// Creates the empty temp file of a new upload.
     async fn create_upload(&self, id: &str) -> io::Result<()>;
-    /// A writer appending at `offset` (which must be the current length; bytes past it
-    /// from an earlier, unacknowledged attempt are cut off).
-    async fn upload_writer(&self, id: &str, offset: u64) -> io::Result<BoxedWriter>;
+    /// A sink appending at `offset` (which must be the acknowledged length; bytes past
+    /// it from an earlier, unacknowledged attempt are cut off).
+    async fn upload_sink(&self, id: &str, offset: u64) -> io::Result<Box<dyn UploadSink>>;
     /// Reads the upload's bytes from the start, to recompute a hash after a restart.
     async fn upload_reader(&self, id: &str) -> io::Result<BoxedReader>;
     /// Makes the upload's bytes durable and moves them to `digest`'s place.
     async fn commit_upload(&self, id: &str, digest: &Digest) -> io::Result<()>;
     async fn delete_upload(&self, id: &str) -> io::Result<()>;
-    /// Opens a blob for reading from `offset`; also returns its full size.
-    async fn open_blob(&self, digest: &Digest, offset: u64) -> io::Result<(BoxedReader, u64)>;
+    /// Streams `len` bytes of a blob from `offset`.
+    async fn read_blob(&self, digest: &Digest, offset: u64, len: u64) -> io::Result<BlobStream>;
     async fn blob_exists(&self, digest: &Digest) -> io::Result<bool>;
     async fn delete_blob(&self, digest: &Digest) -> io::Result<()>;
     /// Fails when the store cannot be written, for health checks.
