@@ -272,6 +272,27 @@ fn chunked_upload_enforces_order_and_digest() {
         404
     );
 
+    // The same bytes again (the store has them): verified, linked, not stored twice.
+    let t = token(&s, "alice", PW, &["repository:acme/copy:pull,push"]);
+    let other = Client::with_bearer(&s, &t);
+    let r = other.send(
+        "POST",
+        &format!("/v2/acme/copy/blobs/uploads/?digest={d}"),
+        &[],
+        Some(&data),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(other.get(&format!("/v2/acme/copy/blobs/{d}")).body, data);
+    // Wrong bytes for a digest the store has are refused, and the session is gone.
+    let loc2 = other
+        .send("POST", "/v2/acme/copy/blobs/uploads/", &[], Some(b""))
+        .header("location")
+        .unwrap()
+        .to_owned();
+    let r = other.send("PUT", &format!("{loc2}?digest={d}"), &[], Some(b"not it"));
+    assert_eq!((r.status, r.error_code().as_str()), (400, "DIGEST_INVALID"));
+    assert_eq!(other.get(&loc2).status, 404);
+
     // Cancel.
     let loc = c
         .send("POST", "/v2/acme/app/blobs/uploads/", &[], Some(b""))

@@ -18,7 +18,46 @@ use tokio::io::AsyncReadExt;
 /// The running hash of an upload, valid for exactly `size` bytes.
 struct RunningHash {
     size: u64,
-    hasher: Hasher,
+    hasher: PendingHash,
+}
+
+/// A hash that may still be catching up with the last chunk on another thread: a
+/// chunk is acknowledged once its bytes are written, and hashing it overlaps the
+/// client sending the next one.
+enum PendingHash {
+    Ready(Box<Hasher>),
+    Hashing(tokio::task::JoinHandle<Hasher>),
+}
+
+impl PendingHash {
+    async fn get(self) -> Option<Hasher> {
+        match self {
+            PendingHash::Ready(h) => Some(*h),
+            PendingHash::Hashing(job) => job.await.ok(),
+        }
+    }
+
+    /// Hashes, on a blocking thread, whatever arrives on `rx` after what this hash
+    /// already covers.
+    fn continue_with(
+        self,
+        mut rx: tokio::sync::mpsc::Receiver<Bytes>,
+    ) -> tokio::task::JoinHandle<Hasher> {
+        tokio::task::spawn_blocking(move || {
+            let mut h = match self {
+                PendingHash::Ready(h) => *h,
+                // A blocking-pool thread may wait on the runtime; the previous chunk's
+                // job is short and ends before this one can make progress anyway.
+                PendingHash::Hashing(job) => tokio::runtime::Handle::current()
+                    .block_on(job)
+                    .expect("hash job of the previous chunk"),
+            };
+            while let Some(chunk) = rx.blocking_recv() {
+                h.update(&chunk);
+            }
+            h
+        })
+    }
 }
 
 /// Per-upload locks, so two requests never write one upload at once, plus the
@@ -40,6 +79,23 @@ impl UploadLocks {
             .unwrap_or_else(|e| e.into_inner())
             .remove(id);
     }
+}
+
+/// Hashes a body without keeping it; fails unless it matches `digest`.
+async fn verify_only(digest: &Digest, mut body: impl BodyStream) -> Result<u64> {
+    let mut h = Hasher::new(digest.algorithm());
+    let mut size = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            Error::Invalid(Invalid::Request(format!("reading the request body: {e}")))
+        })?;
+        size += chunk.len() as u64;
+        h.update(&chunk);
+    }
+    if &h.finish() != digest {
+        return Err(Error::Invalid(Invalid::DigestMismatch));
+    }
+    Ok(size)
 }
 
 /// A body stream as the HTTP layer gives it.
@@ -101,29 +157,34 @@ impl Services {
         running: &mut Option<RunningHash>,
         mut body: impl BodyStream,
     ) -> Result<u64> {
-        let mut hash = match running.take() {
+        let previous = match running.take() {
             Some(h) if h.size == size => Some(h.hasher),
-            _ if size == 0 => Some(Hasher::new(Algorithm::Sha256)),
+            _ if size == 0 => Some(PendingHash::Ready(Box::new(Hasher::new(Algorithm::Sha256)))),
             _ => None,
         };
+        let (hash_tx, hash_rx) = tokio::sync::mpsc::channel::<Bytes>(16);
+        let hash_job = previous.map(|p| p.continue_with(hash_rx));
         let mut sink = self.store.upload_sink(id, size).await?;
         let mut written = 0u64;
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| {
                 Error::Invalid(Invalid::Request(format!("reading the request body: {e}")))
             })?;
-            // The sink writes this chunk on its own thread while the next one is hashed.
-            if let Some(h) = hash.as_mut() {
-                h.update(&chunk);
-            }
             written += chunk.len() as u64;
+            // Hashing and writing happen on their own threads, on the same bytes.
+            if hash_job.is_some() && hash_tx.send(chunk.clone()).await.is_err() {
+                return Err(Error::Internal(anyhow::anyhow!(
+                    "upload hash job ended early"
+                )));
+            }
             sink.write(chunk).await?;
         }
         sink.finish().await?;
+        drop(hash_tx);
         let new_size = size + written;
-        *running = hash.map(|hasher| RunningHash {
+        *running = hash_job.map(|job| RunningHash {
             size: new_size,
-            hasher,
+            hasher: PendingHash::Hashing(job),
         });
         Ok(new_size)
     }
@@ -148,13 +209,33 @@ impl Services {
                 size: upload.size as u64,
             }));
         }
+        if upload.size == 0 && self.store.blob_exists(digest).await? {
+            // The whole blob comes in this request and the store has it already: check
+            // the bytes against the digest without writing them again.
+            let verified = verify_only(digest, body).await;
+            drop(running);
+            self.discard_upload(id).await?;
+            self.uploads.forget(id);
+            let size = verified?;
+            self.db
+                .link_blob(
+                    upload.repository_id,
+                    &digest.to_string(),
+                    size as i64,
+                    now_ms(),
+                )
+                .await?;
+            return Ok(size);
+        }
         let size = self
             .write_chunk(id, upload.size as u64, &mut running, body)
             .await?;
-        let actual = match running.take() {
-            Some(h) if h.size == size && h.hasher.algorithm() == digest.algorithm() => {
-                h.hasher.finish()
-            }
+        let running_hash = match running.take() {
+            Some(h) if h.size == size => h.hasher.get().await,
+            _ => None,
+        };
+        let actual = match running_hash {
+            Some(h) if h.algorithm() == digest.algorithm() => h.finish(),
             _ => self.hash_upload(id, digest.algorithm()).await?,
         };
         if &actual != digest {

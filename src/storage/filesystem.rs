@@ -100,12 +100,16 @@ impl BlobStore for FilesystemStore {
     async fn commit_upload(&self, id: &str, digest: &Digest) -> io::Result<()> {
         let from = self.upload_path(id)?;
         let to = self.blob_path(digest);
+        if fs::try_exists(&to).await? {
+            // Same digest, same bytes, already durable: drop the copy, off the request path.
+            tokio::task::spawn_blocking(move || std::fs::remove_file(from));
+            return Ok(());
+        }
         let f = File::open(&from).await?;
         f.sync_all().await?;
         drop(f);
         let dir = to.parent().expect("blob paths have a parent");
         fs::create_dir_all(dir).await?;
-        // Same digest means same bytes: renaming over an existing blob is harmless.
         fs::rename(&from, &to).await?;
         sync_dir(dir).await
     }
