@@ -113,9 +113,7 @@ enum Uploads {
     Table,
     Id,
     RepositoryId,
-    Size,
     CreatedAt,
-    UpdatedAt,
 }
 
 #[derive(DeriveIden)]
@@ -432,9 +430,7 @@ impl MigrationTrait for Migration {
                 .table(Uploads::Table)
                 .col(string(Uploads::Id).primary_key())
                 .col(big_integer(Uploads::RepositoryId))
-                .col(big_integer(Uploads::Size))
                 .col(big_integer(Uploads::CreatedAt))
-                .col(big_integer(Uploads::UpdatedAt))
                 .foreign_key(&mut fk(
                     Uploads::Table,
                     Uploads::RepositoryId,

@@ -174,9 +174,7 @@ pub mod uploads {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
         pub repository_id: i64,
-        pub size: i64,
         pub created_at: i64,
-        pub updated_at: i64,
     }
     no_relations!();
 }

@@ -1,18 +1,16 @@
-//! Upload sessions. The bytes live in the store's temp area; the row records how many
-//! of them were acknowledged, so a session survives a restart.
+//! Upload sessions. The row says which repository a session belongs to; the bytes, and
+//! so its length, live in the store's temp area, so a session survives a restart.
 
 use super::entity::uploads;
 use super::{Db, DbResult, Upload};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, sea_query::Expr};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 impl Db {
     pub async fn create_upload(&self, id: &str, repository_id: i64, now: i64) -> DbResult<Upload> {
         let row = uploads::ActiveModel {
             id: Set(id.to_owned()),
             repository_id: Set(repository_id),
-            size: Set(0),
             created_at: Set(now),
-            updated_at: Set(now),
         }
         .insert(&self.conn)
         .await?;
@@ -26,16 +24,6 @@ impl Db {
             .filter(uploads::Column::RepositoryId.eq(repository_id))
             .one(&self.read)
             .await?)
-    }
-
-    pub async fn set_upload_size(&self, id: &str, size: i64, now: i64) -> DbResult<()> {
-        uploads::Entity::update_many()
-            .col_expr(uploads::Column::Size, Expr::value(size))
-            .col_expr(uploads::Column::UpdatedAt, Expr::value(now))
-            .filter(uploads::Column::Id.eq(id))
-            .exec(&self.conn)
-            .await?;
-        Ok(())
     }
 
     pub async fn delete_upload(&self, id: &str) -> DbResult<bool> {

@@ -163,13 +163,8 @@ pub async fn post_upload(
 /// `GET /v2/<name>/blobs/uploads/<id>`: how much was received.
 pub async fn get_upload(ctx: &Ctx, name: RepositoryName, id: String) -> Result<Response, OciError> {
     authorize(&ctx.reg, &ctx.headers, &name, Action::Push).await?;
-    let upload = ctx.reg.services.upload(&name, &id).await?;
-    Ok(upload_accepted(
-        StatusCode::NO_CONTENT,
-        &name,
-        &id,
-        upload.size as u64,
-    ))
+    let size = ctx.reg.services.upload_status(&name, &id).await?;
+    Ok(upload_accepted(StatusCode::NO_CONTENT, &name, &id, size))
 }
 
 /// `PATCH /v2/<name>/blobs/uploads/<id>`: a chunk, or the whole stream.

@@ -1,19 +1,23 @@
 //! Blob upload sessions: monolithic, chunked and streamed.
 //!
 //! Bytes stream into the store's temp file while they are hashed; nothing is buffered
-//! whole. The session row records the acknowledged length, so a session survives a
-//! restart; the running hash lives in memory and is recomputed from the file when it
-//! was lost or does not fit (a sha512 digest, say).
+//! whole. The session row ties an upload to its repository; the temp file's length is
+//! what was received, so a session survives a restart without a database write per
+//! chunk. The running hash lives in memory and is recomputed from the file when it was
+//! lost or does not fit (a sha512 digest, say).
 
 use super::{Error, Invalid, Result, Services, Thing, now_ms};
 use crate::db::Upload;
 use crate::domain::digest::Hasher;
 use crate::domain::{Algorithm, ContentRange, Digest, RepositoryName};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::io::AsyncReadExt;
+
+/// How many received bytes are handed to the hashing and writing threads at once.
+const BATCH: usize = 1 << 20;
 
 /// The running hash of an upload, valid for exactly `size` bytes.
 struct RunningHash {
@@ -125,6 +129,14 @@ impl Services {
             .ok_or(Error::NotFound(Thing::Upload))
     }
 
+    /// How many bytes an upload of the repository has received.
+    pub async fn upload_status(&self, repo: &RepositoryName, id: &str) -> Result<u64> {
+        let lock = self.uploads.lock_for(id);
+        let _running = lock.lock().await;
+        self.upload(repo, id).await?;
+        Ok(self.store.upload_size(id).await?)
+    }
+
     /// Appends a chunk; with a `Content-Range` it must start where the upload ends.
     /// Returns the new length.
     pub async fn append_upload(
@@ -136,18 +148,14 @@ impl Services {
     ) -> Result<u64> {
         let lock = self.uploads.lock_for(id);
         let mut running = lock.lock().await;
-        let upload = self.upload(repo, id).await?;
-        let size = upload.size as u64;
+        self.upload(repo, id).await?;
+        let size = self.store.upload_size(id).await?;
         if let Some(r) = range
             && r.start != size
         {
             return Err(Error::Invalid(Invalid::Range { size }));
         }
-        let new_size = self.write_chunk(id, size, &mut running, body).await?;
-        self.db
-            .set_upload_size(id, new_size as i64, now_ms())
-            .await?;
-        Ok(new_size)
+        self.write_chunk(id, size, &mut running, body).await
     }
 
     async fn write_chunk(
@@ -166,18 +174,34 @@ impl Services {
         let hash_job = previous.map(|p| p.continue_with(hash_rx));
         let mut sink = self.store.upload_sink(id, size).await?;
         let mut written = 0u64;
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| {
-                Error::Invalid(Invalid::Request(format!("reading the request body: {e}")))
-            })?;
-            written += chunk.len() as u64;
-            // Hashing and writing happen on their own threads, on the same bytes.
-            if hash_job.is_some() && hash_tx.send(chunk.clone()).await.is_err() {
-                return Err(Error::Internal(anyhow::anyhow!(
-                    "upload hash job ended early"
-                )));
+        // Network frames are small; batching them keeps the hand-offs to the hashing
+        // and writing threads (each a wake-up) few.
+        let mut batch = BytesMut::with_capacity(BATCH);
+        loop {
+            let next = body.next().await;
+            if let Some(chunk) = &next {
+                let chunk = chunk.as_ref().map_err(|e| {
+                    Error::Invalid(Invalid::Request(format!("reading the request body: {e}")))
+                })?;
+                written += chunk.len() as u64;
+                batch.extend_from_slice(chunk);
+                if batch.len() < BATCH {
+                    continue;
+                }
             }
-            sink.write(chunk).await?;
+            if !batch.is_empty() {
+                let ready = batch.split().freeze();
+                // Hashing and writing happen on their own threads, on the same bytes.
+                if hash_job.is_some() && hash_tx.send(ready.clone()).await.is_err() {
+                    return Err(Error::Internal(anyhow::anyhow!(
+                        "upload hash job ended early"
+                    )));
+                }
+                sink.write(ready).await?;
+            }
+            if next.is_none() {
+                break;
+            }
         }
         sink.finish().await?;
         drop(hash_tx);
@@ -202,14 +226,13 @@ impl Services {
         let lock = self.uploads.lock_for(id);
         let mut running = lock.lock().await;
         let upload = self.upload(repo, id).await?;
+        let received = self.store.upload_size(id).await?;
         if let Some(r) = range
-            && r.start != upload.size as u64
+            && r.start != received
         {
-            return Err(Error::Invalid(Invalid::Range {
-                size: upload.size as u64,
-            }));
+            return Err(Error::Invalid(Invalid::Range { size: received }));
         }
-        if upload.size == 0 && self.store.blob_exists(digest).await? {
+        if received == 0 && self.store.blob_exists(digest).await? {
             // The whole blob comes in this request and the store has it already: check
             // the bytes against the digest without writing them again.
             let verified = verify_only(digest, body).await;
@@ -227,9 +250,7 @@ impl Services {
                 .await?;
             return Ok(size);
         }
-        let size = self
-            .write_chunk(id, upload.size as u64, &mut running, body)
-            .await?;
+        let size = self.write_chunk(id, received, &mut running, body).await?;
         let running_hash = match running.take() {
             Some(h) if h.size == size => h.hasher.get().await,
             _ => None,

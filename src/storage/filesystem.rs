@@ -92,6 +92,10 @@ impl BlobStore for FilesystemStore {
         }))
     }
 
+    async fn upload_size(&self, id: &str) -> io::Result<u64> {
+        Ok(fs::metadata(self.upload_path(id)?).await?.len())
+    }
+
     async fn upload_reader(&self, id: &str) -> io::Result<BoxedReader> {
         let f = File::open(self.upload_path(id)?).await?;
         Ok(Box::pin(BufReader::with_capacity(IO_BUFFER, f)))

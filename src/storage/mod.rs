@@ -38,6 +38,8 @@ pub trait BlobStore: Send + Sync + 'static {
     /// A sink appending at `offset` (which must be the acknowledged length; bytes past
     /// it from an earlier, unacknowledged attempt are cut off).
     async fn upload_sink(&self, id: &str, offset: u64) -> io::Result<Box<dyn UploadSink>>;
+    /// How many bytes the upload holds.
+    async fn upload_size(&self, id: &str) -> io::Result<u64>;
     /// Reads the upload's bytes from the start, to recompute a hash after a restart.
     async fn upload_reader(&self, id: &str) -> io::Result<BoxedReader>;
     /// Makes the upload's bytes durable and moves them to `digest`'s place.
