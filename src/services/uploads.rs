@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use tokio::io::AsyncReadExt;
 
 /// How many received bytes are handed to the hashing and writing threads at once.
-const BATCH: usize = 1 << 20;
+const BATCH: usize = 512 << 10;
 
 /// The running hash of an upload, valid for exactly `size` bytes.
 struct RunningHash {
@@ -170,7 +170,7 @@ impl Services {
             _ if size == 0 => Some(PendingHash::Ready(Box::new(Hasher::new(Algorithm::Sha256)))),
             _ => None,
         };
-        let (hash_tx, hash_rx) = tokio::sync::mpsc::channel::<Bytes>(16);
+        let (hash_tx, hash_rx) = tokio::sync::mpsc::channel::<Bytes>(4);
         let hash_job = previous.map(|p| p.continue_with(hash_rx));
         let mut sink = self.store.upload_sink(id, size).await?;
         let mut written = 0u64;

@@ -29,7 +29,7 @@ use tokio::task::JoinHandle;
 /// Buffer size for blob I/O: big enough that each syscall moves a lot of data.
 const IO_BUFFER: usize = 1 << 20;
 /// How many chunks may wait between the network and the disk, each way.
-const PIPELINE_DEPTH: usize = 8;
+const PIPELINE_DEPTH: usize = 4;
 /// Written bytes between two requests to the kernel to start writing back, so the
 /// final fsync finds little left to do.
 const WRITEBACK_STEP: u64 = 8 << 20;
