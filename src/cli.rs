@@ -145,18 +145,22 @@ pub fn parse_lifetime(s: &str) -> Result<Duration, Failure> {
     let n: u64 = num
         .parse()
         .map_err(|_| invalid(format!("invalid lifetime {s:?}: use e.g. 30d, 12h, 90m")))?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" | "" => n * 3600,
-        "d" => n * 86_400,
-        "w" => n * 7 * 86_400,
+    let per_unit: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" | "" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
         _ => {
             return Err(invalid(format!(
                 "invalid lifetime unit {unit:?}: use s, m, h, d or w"
             )));
         }
     };
+    let secs = n
+        .checked_mul(per_unit)
+        .filter(|s| *s <= 100 * 365 * 86_400)
+        .ok_or_else(|| invalid("a lifetime is at most 100 years"))?;
     if secs == 0 {
         return Err(invalid("a lifetime must be positive"));
     }
@@ -295,5 +299,6 @@ mod tests {
         assert!(parse_lifetime("0d").is_err());
         assert!(parse_lifetime("d").is_err());
         assert!(parse_lifetime("5y").is_err());
+        assert!(parse_lifetime("99999999999999999w").is_err());
     }
 }

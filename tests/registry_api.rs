@@ -594,6 +594,7 @@ fn tokens_nodes_and_revocation() {
         401,
         "tokens minted before revocation die at once"
     );
+    assert_eq!(c.get("/v2/").status, 401, "and /v2/ no longer accepts them");
 
     let node = s.admin_json(&["node", "create", "edge-1", "--account", "acme"], None);
     assert_eq!(node["username"], "acme+edge-1");
@@ -686,6 +687,10 @@ fn admin_commands_refuse_bad_input() {
             Some("short"),
         ),
         (vec!["token", "create", "--user", "ghost"], None),
+        (
+            vec!["user", "create", "eve", "--account", "acme"],
+            Some("berth_token_looks_like_a_secret"),
+        ),
         (vec!["token", "revoke", "999"], None),
         (vec!["node", "create", "n1", "--account", "nope"], None),
     ] {

@@ -2,9 +2,7 @@
 
 use super::entity::{accounts, memberships, users};
 use super::{Account, Db, DbResult, Membership, User};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 impl Db {
     pub async fn create_account(&self, name: &str, now: i64) -> DbResult<Account> {
@@ -27,13 +25,6 @@ impl Db {
 
     pub async fn account_by_id(&self, id: i64) -> DbResult<Option<Account>> {
         Ok(accounts::Entity::find_by_id(id).one(&self.read).await?)
-    }
-
-    pub async fn list_accounts(&self) -> DbResult<Vec<Account>> {
-        Ok(accounts::Entity::find()
-            .order_by_asc(accounts::Column::Name)
-            .all(&self.read)
-            .await?)
     }
 
     pub async fn create_user(
@@ -64,10 +55,6 @@ impl Db {
 
     pub async fn user_by_id(&self, id: i64) -> DbResult<Option<User>> {
         Ok(users::Entity::find_by_id(id).one(&self.read).await?)
-    }
-
-    pub async fn count_users(&self) -> DbResult<u64> {
-        Ok(users::Entity::find().count(&self.read).await?)
     }
 
     pub async fn add_membership(

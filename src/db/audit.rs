@@ -1,10 +1,8 @@
 //! The audit log: who did what, when, in which account.
 
 use super::entity::audit_events;
-use super::{AuditEvent, Db, DbResult};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use super::{Db, DbResult};
+use sea_orm::{ActiveModelTrait, Set};
 
 pub struct NewAuditEvent<'a> {
     pub account_id: Option<i64>,
@@ -29,21 +27,5 @@ impl Db {
         .insert(&self.conn)
         .await?;
         Ok(())
-    }
-
-    /// The newest events of an account (or of the whole site when `account_id` is None).
-    pub async fn audit_events(
-        &self,
-        account_id: Option<i64>,
-        limit: u64,
-    ) -> DbResult<Vec<AuditEvent>> {
-        let mut q = audit_events::Entity::find();
-        if let Some(id) = account_id {
-            q = q.filter(audit_events::Column::AccountId.eq(id));
-        }
-        Ok(q.order_by_desc(audit_events::Column::Id)
-            .limit(limit)
-            .all(&self.read)
-            .await?)
     }
 }

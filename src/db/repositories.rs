@@ -4,7 +4,7 @@ use super::entity::{blobs, repositories, repository_blobs};
 use super::{Db, DbError, DbResult, Repository};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait, sea_query::Expr,
+    TransactionTrait,
 };
 
 impl Db {
@@ -150,15 +150,6 @@ impl Db {
             .exec(&self.conn)
             .await?;
         Ok(res.rows_affected > 0)
-    }
-
-    pub async fn touch_repository(&self, repository_id: i64, now: i64) -> DbResult<()> {
-        repositories::Entity::update_many()
-            .col_expr(repositories::Column::PushedAt, Expr::value(now))
-            .filter(repositories::Column::Id.eq(repository_id))
-            .exec(&self.conn)
-            .await?;
-        Ok(())
     }
 }
 

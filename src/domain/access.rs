@@ -39,8 +39,8 @@ pub enum Role {
     Read,
     /// Pull, push, delete tags and manifests.
     Write,
-    /// Everything in the account, including deleting repositories and managing people
-    /// and credentials.
+    /// On the registry the same as write; in the account it also manages people,
+    /// tokens and nodes and deletes whole repositories (the portal's part).
     Admin,
 }
 

@@ -151,9 +151,14 @@ pub async fn post_upload(
     if let Some(d) = ctx.param("digest") {
         let digest = Digest::parse(&d).map_err(|e| OciError::digest_invalid().with_message(e.0))?;
         let upload = services.start_upload(&name).await?;
-        services
+        if let Err(e) = services
             .finish_upload(&name, &upload.id, &digest, None, body_stream(body))
-            .await?;
+            .await
+        {
+            // The client never learned this session's id: do not leave it behind.
+            let _ = services.cancel_upload(&name, &upload.id).await;
+            return Err(e.into());
+        }
         return Ok(blob_created(&name, &digest));
     }
     let upload = services.start_upload(&name).await?;

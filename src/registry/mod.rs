@@ -153,10 +153,11 @@ async fn handle(ctx: Ctx, method: &Method, route: Route, body: Body) -> Response
 
 /// `GET /v2/`: 200 for a valid token, else the challenge that starts `docker login`.
 async fn base(ctx: &Ctx) -> Result<Response, OciError> {
-    match auth::bearer_claims(&ctx.reg, &ctx.headers) {
-        Ok(Some(c)) if c.prn.is_some() => {
-            Ok((StatusCode::OK, axum::Json(serde_json::json!({}))).into_response())
-        }
-        _ => Err(auth::challenge(&ctx.reg, &ctx.headers, None, None)),
+    if let Ok(Some(c)) = auth::bearer_claims(&ctx.reg, &ctx.headers)
+        && let Some(p) = &c.prn
+        && ctx.reg.services.principal_is_current(p).await?
+    {
+        return Ok((StatusCode::OK, axum::Json(serde_json::json!({}))).into_response());
     }
+    Err(auth::challenge(&ctx.reg, &ctx.headers, None, None))
 }

@@ -5,7 +5,8 @@ use crate::domain::{Action, RepositoryName, Role, TokenAccess};
 use serde::{Deserialize, Serialize};
 
 /// An authenticated caller. It travels inside registry tokens, so it is small and
-/// refers to rows by id; rights are always recomputed from the database.
+/// refers to rows by id. Token grants are computed from the database when a token is
+/// issued; a credential's revocation is checked on every request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
     /// The name shown in audit events: a username or `account+node`.

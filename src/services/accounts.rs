@@ -51,6 +51,13 @@ impl Services {
                 "a password has at least {MIN_PASSWORD_LEN} characters"
             ))));
         }
+        if password.starts_with(super::credentials::SECRET_PREFIX) {
+            // Such a password would be taken for a token at login and never match.
+            return Err(Error::Invalid(super::Invalid::Request(format!(
+                "a password may not start with {:?}",
+                super::credentials::SECRET_PREFIX
+            ))));
+        }
         let account = match membership {
             Some((name, _)) => Some(self.account(name).await?),
             None => None,

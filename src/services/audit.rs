@@ -28,15 +28,4 @@ impl Services {
             tracing::error!(error = %e, action, "could not record audit event");
         }
     }
-
-    /// The account that owns a repository name, for audit events.
-    pub async fn account_id_of(&self, repository: &str) -> Option<i64> {
-        let ns = repository.split('/').next()?;
-        self.db
-            .account_by_name(ns)
-            .await
-            .ok()
-            .flatten()
-            .map(|a| a.id)
-    }
 }

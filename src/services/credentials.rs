@@ -14,7 +14,7 @@ use std::time::Duration;
 
 /// Every secret we mint starts with this, so a password can never be mistaken for one
 /// and leaked secrets are easy to scan for.
-const SECRET_PREFIX: &str = "berth_";
+pub(crate) const SECRET_PREFIX: &str = "berth_";
 
 /// How long a login token from the portal's Docker Login button lives.
 pub const LOGIN_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
@@ -168,7 +168,19 @@ impl Services {
                 secret_hash: &secret_hash(&secret),
                 access: access.as_str(),
                 created_at: now,
-                expires_at: lifetime.map(|d| now + d.as_millis() as i64),
+                expires_at: match lifetime {
+                    None => None,
+                    Some(d) => Some(
+                        i64::try_from(d.as_millis())
+                            .ok()
+                            .and_then(|ms| now.checked_add(ms))
+                            .ok_or_else(|| {
+                                Error::Invalid(super::Invalid::Request(
+                                    "that lifetime is too long".into(),
+                                ))
+                            })?,
+                    ),
+                },
             })
             .await?;
         Ok(NewSecret { credential, secret })
@@ -265,7 +277,8 @@ impl Services {
                     user_id: Some(user.id),
                     credential_id: Some(c.id),
                     node_account_id: None,
-                    ceiling: TokenAccess::parse(&c.access).ok(),
+                    // An unreadable level fails closed, to the least access.
+                    ceiling: Some(TokenAccess::parse(&c.access).unwrap_or(TokenAccess::Pull)),
                 }
             };
             if let Err(e) = self.db.touch_credential(c.id, now).await {

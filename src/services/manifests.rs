@@ -144,7 +144,8 @@ impl Services {
         if let Reference::Tag(t) = reference {
             tags.insert(0, t.clone());
         }
-        tags.dedup();
+        let mut seen = std::collections::HashSet::new();
+        tags.retain(|t| seen.insert(t.clone()));
         let r = self.repository_for_push(repo).await?;
         let strings = |v: &[Digest]| v.iter().map(Digest::to_string).collect::<Vec<_>>();
         let (blobs, foreign, children) = (

@@ -109,12 +109,19 @@ pub trait BodyStream:
 }
 impl<T: Stream<Item = std::result::Result<Bytes, std::io::Error>> + Send + Unpin> BodyStream for T {}
 
+type UploadGuard = tokio::sync::OwnedMutexGuard<Option<RunningHash>>;
+
 impl Services {
     pub async fn start_upload(&self, repo: &RepositoryName) -> Result<Upload> {
         let r = self.repository_for_push(repo).await?;
         let id = uuid::Uuid::new_v4().to_string();
-        self.store.create_upload(&id).await?;
-        Ok(self.db.create_upload(&id, r.id, now_ms()).await?)
+        // Row first: a file without a row would be an orphan nothing points to.
+        let upload = self.db.create_upload(&id, r.id, now_ms()).await?;
+        if let Err(e) = self.store.create_upload(&id).await {
+            let _ = self.db.delete_upload(&id).await;
+            return Err(e.into());
+        }
+        Ok(upload)
     }
 
     /// The session, only through the repository that started it.
@@ -129,11 +136,25 @@ impl Services {
             .ok_or(Error::NotFound(Thing::Upload))
     }
 
+    /// The session with its lock held. Unknown ids never reach the lock map, and the
+    /// session is checked again once the lock is ours: the previous holder may have
+    /// finished or cancelled it.
+    async fn lock_upload(&self, repo: &RepositoryName, id: &str) -> Result<(Upload, UploadGuard)> {
+        self.upload(repo, id).await?;
+        let guard = self.uploads.lock_for(id).lock_owned().await;
+        match self.upload(repo, id).await {
+            Ok(upload) => Ok((upload, guard)),
+            Err(e) => {
+                drop(guard);
+                self.uploads.forget(id);
+                Err(e)
+            }
+        }
+    }
+
     /// How many bytes an upload of the repository has received.
     pub async fn upload_status(&self, repo: &RepositoryName, id: &str) -> Result<u64> {
-        let lock = self.uploads.lock_for(id);
-        let _running = lock.lock().await;
-        self.upload(repo, id).await?;
+        let (_, _guard) = self.lock_upload(repo, id).await?;
         Ok(self.store.upload_size(id).await?)
     }
 
@@ -146,9 +167,7 @@ impl Services {
         range: Option<ContentRange>,
         body: impl BodyStream,
     ) -> Result<u64> {
-        let lock = self.uploads.lock_for(id);
-        let mut running = lock.lock().await;
-        self.upload(repo, id).await?;
+        let (_, mut running) = self.lock_upload(repo, id).await?;
         let size = self.store.upload_size(id).await?;
         if let Some(r) = range
             && r.start != size
@@ -158,6 +177,8 @@ impl Services {
         self.write_chunk(id, size, &mut running, body).await
     }
 
+    /// Writes one request's bytes at `size`. On any error the writer thread is waited
+    /// for before returning, so nothing writes the file once the lock is released.
     async fn write_chunk(
         &self,
         id: &str,
@@ -177,34 +198,39 @@ impl Services {
         // Network frames are small; batching them keeps the hand-offs to the hashing
         // and writing threads (each a wake-up) few.
         let mut batch = BytesMut::with_capacity(BATCH);
-        loop {
-            let next = body.next().await;
-            if let Some(chunk) = &next {
-                let chunk = chunk.as_ref().map_err(|e| {
-                    Error::Invalid(Invalid::Request(format!("reading the request body: {e}")))
-                })?;
-                written += chunk.len() as u64;
-                batch.extend_from_slice(chunk);
-                if batch.len() < BATCH {
-                    continue;
+        let streamed: Result<()> = async {
+            loop {
+                let next = body.next().await;
+                if let Some(chunk) = &next {
+                    let chunk = chunk.as_ref().map_err(|e| {
+                        Error::Invalid(Invalid::Request(format!("reading the request body: {e}")))
+                    })?;
+                    written += chunk.len() as u64;
+                    batch.extend_from_slice(chunk);
+                    if batch.len() < BATCH {
+                        continue;
+                    }
                 }
-            }
-            if !batch.is_empty() {
-                let ready = batch.split().freeze();
-                // Hashing and writing happen on their own threads, on the same bytes.
-                if hash_job.is_some() && hash_tx.send(ready.clone()).await.is_err() {
-                    return Err(Error::Internal(anyhow::anyhow!(
-                        "upload hash job ended early"
-                    )));
+                if !batch.is_empty() {
+                    let ready = batch.split().freeze();
+                    // Hashing and writing happen on their own threads, on the same bytes.
+                    if hash_job.is_some() && hash_tx.send(ready.clone()).await.is_err() {
+                        return Err(Error::Internal(anyhow::anyhow!(
+                            "upload hash job ended early"
+                        )));
+                    }
+                    sink.write(ready).await?;
                 }
-                sink.write(ready).await?;
-            }
-            if next.is_none() {
-                break;
+                if next.is_none() {
+                    return Ok(());
+                }
             }
         }
-        sink.finish().await?;
+        .await;
         drop(hash_tx);
+        let finished = sink.finish().await;
+        streamed?;
+        finished?;
         let new_size = size + written;
         *running = hash_job.map(|job| RunningHash {
             size: new_size,
@@ -223,9 +249,7 @@ impl Services {
         range: Option<ContentRange>,
         body: impl BodyStream,
     ) -> Result<u64> {
-        let lock = self.uploads.lock_for(id);
-        let mut running = lock.lock().await;
-        let upload = self.upload(repo, id).await?;
+        let (upload, mut running) = self.lock_upload(repo, id).await?;
         let received = self.store.upload_size(id).await?;
         if let Some(r) = range
             && r.start != received
@@ -236,8 +260,8 @@ impl Services {
             // The whole blob comes in this request and the store has it already: check
             // the bytes against the digest without writing them again.
             let verified = verify_only(digest, body).await;
-            drop(running);
             self.discard_upload(id).await?;
+            drop(running);
             self.uploads.forget(id);
             let size = verified?;
             self.db
@@ -261,6 +285,8 @@ impl Services {
         };
         if &actual != digest {
             self.discard_upload(id).await?;
+            drop(running);
+            self.uploads.forget(id);
             return Err(Error::Invalid(Invalid::DigestMismatch));
         }
         self.store.commit_upload(id, digest).await?;
@@ -280,18 +306,18 @@ impl Services {
 
     /// Cancels an upload and deletes what it received.
     pub async fn cancel_upload(&self, repo: &RepositoryName, id: &str) -> Result<()> {
-        let lock = self.uploads.lock_for(id);
-        let _guard = lock.lock().await;
-        self.upload(repo, id).await?;
+        let (_, guard) = self.lock_upload(repo, id).await?;
         self.discard_upload(id).await?;
-        drop(_guard);
+        drop(guard);
         self.uploads.forget(id);
         Ok(())
     }
 
+    /// Removes an upload's bytes, then its row: a row without a file is still found
+    /// and cleaned up by a retry, a file without a row would not be.
     async fn discard_upload(&self, id: &str) -> Result<()> {
-        self.db.delete_upload(id).await?;
         self.store.delete_upload(id).await?;
+        self.db.delete_upload(id).await?;
         Ok(())
     }
 

@@ -104,18 +104,26 @@ impl BlobStore for FilesystemStore {
     async fn commit_upload(&self, id: &str, digest: &Digest) -> io::Result<()> {
         let from = self.upload_path(id)?;
         let to = self.blob_path(digest);
+        let shard = to.parent().expect("blob paths have a parent").to_path_buf();
         if fs::try_exists(&to).await? {
-            // Same digest, same bytes, already durable: drop the copy, off the request path.
+            // Same digest, same bytes. Another commit may not have synced the folder
+            // yet, so sync it before saying the blob is durable; drop our copy off the
+            // request path.
+            sync_dir(&shard).await?;
             tokio::task::spawn_blocking(move || std::fs::remove_file(from));
             return Ok(());
         }
         let f = File::open(&from).await?;
         f.sync_all().await?;
         drop(f);
-        let dir = to.parent().expect("blob paths have a parent");
-        fs::create_dir_all(dir).await?;
+        fs::create_dir_all(&shard).await?;
         fs::rename(&from, &to).await?;
-        sync_dir(dir).await
+        // The new entry, and the shard and algorithm folders if they were just made.
+        sync_dir(&shard).await?;
+        if let Some(algorithm_dir) = shard.parent() {
+            sync_dir(algorithm_dir).await?;
+        }
+        Ok(())
     }
 
     async fn delete_upload(&self, id: &str) -> io::Result<()> {

@@ -35,8 +35,8 @@ pub trait UploadSink: Send {
 pub trait BlobStore: Send + Sync + 'static {
     /// Creates the empty temp file of a new upload.
     async fn create_upload(&self, id: &str) -> io::Result<()>;
-    /// A sink appending at `offset` (which must be the acknowledged length; bytes past
-    /// it from an earlier, unacknowledged attempt are cut off).
+    /// A sink appending at `offset`, the upload's current length (anything past it is
+    /// cut off first).
     async fn upload_sink(&self, id: &str, offset: u64) -> io::Result<Box<dyn UploadSink>>;
     /// How many bytes the upload holds.
     async fn upload_size(&self, id: &str) -> io::Result<u64>;
