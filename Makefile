@@ -31,7 +31,7 @@ site: deps
 test: deps test-deps site
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
-	cargo test --release --locked -p berth -- --test-threads=4 2>&1 | awk '{ print } \
+	cargo test --release --locked -p berth -p app -- --test-threads=4 2>&1 | awk '{ print } \
 	  /^test result:/ { passed += $$4; failed += $$6 } \
 	  END { printf "tests: %d passed, %d failed\n", passed, failed }'
 

@@ -49,15 +49,18 @@ fn init_logging(format: LogFormat) {
 
 /// The whole application: registry, portal and health check.
 pub fn app(services: Services, public_url: Option<String>) -> Router {
+    let secure = public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
     let reg = Registry {
         services: services.clone(),
         public_url,
         service: "berth".into(),
     };
     Router::new()
-        .route("/healthz", get(get_healthz).with_state(services))
+        .route("/healthz", get(get_healthz).with_state(services.clone()))
         .merge(registry::router(reg))
-        .merge(portal::router())
+        .merge(portal::router(services, secure))
         .layer(axum::middleware::from_fn(log_request))
 }
 

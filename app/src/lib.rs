@@ -2,9 +2,13 @@
 //! This crate never imports the server crate; server functions reach the services
 //! through small ssr-only port traits provided as context.
 
+pub mod api;
 pub mod components;
+pub mod model;
 pub mod pages;
 pub mod routes;
+#[cfg(feature = "ssr")]
+pub mod server;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, provide_meta_context};

@@ -1,11 +1,13 @@
 //! The one route table of the portal.
 
 use crate::components::layout::Layout;
-use crate::pages::{home::HomePage, not_found::NotFoundPage};
+use crate::pages::{
+    home::HomePage, not_found::NotFoundPage, repositories::RepositoriesPage, sign_in::SignInPage,
+};
 use leptos::prelude::*;
 use leptos_router::{
-    StaticSegment,
     components::{Route, Router, Routes},
+    path,
 };
 
 #[component]
@@ -14,7 +16,9 @@ pub fn AppRoutes() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFoundPage>
-                    <Route path=StaticSegment("") view=HomePage/>
+                    <Route path=path!("") view=HomePage/>
+                    <Route path=path!("/sign-in") view=SignInPage/>
+                    <Route path=path!("/a/:account") view=RepositoriesPage/>
                 </Routes>
             </Layout>
         </Router>

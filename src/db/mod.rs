@@ -9,11 +9,13 @@ mod audit;
 mod credentials;
 mod manifests;
 mod repositories;
+mod sessions;
 mod uploads;
 
 pub use audit::*;
 pub use credentials::*;
 pub use manifests::*;
+pub use repositories::RepositorySummary;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};

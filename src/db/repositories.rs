@@ -178,3 +178,85 @@ pub(super) async fn link_blob_in<C: ConnectionTrait>(
     .await?;
     Ok(())
 }
+
+/// One row of an account's repository list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepositorySummary {
+    pub name: String,
+    pub tags: u64,
+    pub size: u64,
+    pub pushed_at: i64,
+}
+
+impl Db {
+    /// A page of an account's repositories whose name contains `filter`, by name, with
+    /// their tag counts and sizes (distinct blobs), in a fixed number of queries.
+    pub async fn repository_page(
+        &self,
+        account_id: i64,
+        filter: &str,
+        offset: u64,
+        limit: u64,
+    ) -> DbResult<(Vec<RepositorySummary>, u64)> {
+        use super::entity::{blobs as b, tags as t};
+        use sea_orm::PaginatorTrait;
+        let mut q =
+            repositories::Entity::find().filter(repositories::Column::AccountId.eq(account_id));
+        if !filter.is_empty() {
+            q = q.filter(repositories::Column::Name.contains(filter));
+        }
+        let total = q.clone().count(&self.read).await?;
+        let rows = q
+            .order_by_asc(repositories::Column::Name)
+            .offset(offset)
+            .limit(limit)
+            .all(&self.read)
+            .await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let tag_counts: std::collections::HashMap<i64, i64> = t::Entity::find()
+            .select_only()
+            .column(t::Column::RepositoryId)
+            .column_as(t::Column::Id.count(), "n")
+            .filter(t::Column::RepositoryId.is_in(ids.clone()))
+            .group_by(t::Column::RepositoryId)
+            .into_tuple::<(i64, i64)>()
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .collect();
+        let links: Vec<(i64, String)> = repository_blobs::Entity::find()
+            .select_only()
+            .column(repository_blobs::Column::RepositoryId)
+            .column(repository_blobs::Column::Digest)
+            .filter(repository_blobs::Column::RepositoryId.is_in(ids))
+            .into_tuple()
+            .all(&self.read)
+            .await?;
+        let digests: Vec<String> = links.iter().map(|(_, d)| d.clone()).collect();
+        let sizes: std::collections::HashMap<String, i64> = b::Entity::find()
+            .select_only()
+            .column(b::Column::Digest)
+            .column(b::Column::Size)
+            .filter(b::Column::Digest.is_in(digests))
+            .into_tuple::<(String, i64)>()
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .collect();
+        let mut bytes: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+        for (repo, digest) in &links {
+            *bytes.entry(*repo).or_default() += sizes.get(digest).copied().unwrap_or(0);
+        }
+        Ok((
+            rows.into_iter()
+                .map(|r| RepositorySummary {
+                    tags: tag_counts.get(&r.id).copied().unwrap_or(0) as u64,
+                    size: bytes.get(&r.id).copied().unwrap_or(0) as u64,
+                    pushed_at: r.pushed_at,
+                    name: r.name,
+                })
+                .collect(),
+            total,
+        ))
+    }
+}

@@ -1,5 +1,14 @@
 //! The portal's server side: Leptos rendering of the `app` crate and its compiled
-//! assets (JS, WebAssembly, CSS, `public/`), embedded in the binary at build time.
+//! assets (JS, WebAssembly, CSS, `public/`), embedded in the binary at build time;
+//! sessions; the app's ports implemented over the services.
+
+mod ports;
+mod sessions;
+
+use crate::services::Services;
+use app::server::Ports;
+use std::sync::Arc;
+use tower_sessions::{Expiry, SessionManagerLayer};
 
 use app::{App, shell};
 use axum::Router;
@@ -16,8 +25,25 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 #[folder = "$BERTH_SITE_DIR"]
 struct Site;
 
-/// The portal's routes.
-pub fn router() -> Router {
+/// How long a portal session lives without activity.
+const IDLE_EXPIRY_HOURS: i64 = 12;
+
+/// The portal's routes. `secure_cookies` when the public URL is https.
+pub fn router(services: Services, secure_cookies: bool) -> Router {
+    let port = Arc::new(ports::ServicePorts(services.clone()));
+    let ports = Ports {
+        auth: port.clone(),
+        repositories: port,
+    };
+    let context = move || leptos::prelude::provide_context(ports.clone());
+    let sessions = SessionManagerLayer::new(sessions::DbSessionStore(services))
+        .with_name("berth_session")
+        .with_http_only(true)
+        .with_same_site(tower_sessions::cookie::SameSite::Lax)
+        .with_secure(secure_cookies)
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::hours(IDLE_EXPIRY_HOURS),
+        ));
     let options = LeptosOptions::builder()
         .output_name("berth")
         .site_pkg_dir("pkg")
@@ -25,18 +51,53 @@ pub fn router() -> Router {
         .build();
     let routes = generate_route_list(App);
     Router::new()
-        .leptos_routes(&options, routes, {
+        .leptos_routes_with_context(&options, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())
         })
         .route("/pkg/{*path}", get(get_pkg_asset))
         .route("/favicon.svg", get(|| async { asset("favicon.svg") }))
         // Any other path renders the app, whose router shows the not-found page (404).
-        .fallback(leptos_axum::render_app_to_stream({
+        .fallback(leptos_axum::render_app_to_stream_with_context(context, {
             let options = options.clone();
             move || shell(options.clone())
         }))
+        .layer(axum::middleware::from_fn(same_origin))
+        .layer(sessions)
         .with_state(options)
+}
+
+/// Refuses state-changing requests that a browser sent from another origin (CSRF);
+/// the session cookie is also `SameSite=Lax`.
+async fn same_origin(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let safe = matches!(
+        req.method(),
+        &axum::http::Method::GET | &axum::http::Method::HEAD
+    );
+    if !safe {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok());
+        let origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .or_else(|| req.headers().get(header::REFERER))
+            .and_then(|h| h.to_str().ok());
+        if let (Some(origin), Some(host)) = (origin, host) {
+            let origin_host = origin
+                .split("://")
+                .nth(1)
+                .unwrap_or("")
+                .split('/')
+                .next()
+                .unwrap_or("");
+            if origin_host != host {
+                return (StatusCode::FORBIDDEN, "cross-origin request refused").into_response();
+            }
+        }
+    }
+    next.run(req).await
 }
 
 async fn get_pkg_asset(Path(path): Path<String>) -> Response {

@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod limiter;
 pub mod manifests;
 pub mod repositories;
+pub mod sessions;
 pub mod tokens;
 pub mod uploads;
 

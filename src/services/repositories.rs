@@ -61,3 +61,35 @@ impl Services {
             .await?)
     }
 }
+
+/// Largest page of the portal's repository list.
+pub const MAX_PORTAL_PAGE: u64 = 100;
+
+impl Services {
+    /// A page (from 1) of an account's repositories for a signed-in user who belongs to
+    /// the account (or is a site admin); anyone else is refused.
+    pub async fn account_repositories(
+        &self,
+        user_id: i64,
+        account: &crate::domain::AccountName,
+        filter: &str,
+        page: u64,
+        per_page: u64,
+    ) -> Result<(Vec<crate::db::RepositorySummary>, u64)> {
+        let account = self.account(account).await.map_err(|_| Error::Forbidden)?;
+        let user = self
+            .db
+            .user_by_id(user_id)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        if !user.site_admin && self.db.membership(account.id, user_id).await?.is_none() {
+            return Err(Error::Forbidden);
+        }
+        let per_page = per_page.clamp(1, MAX_PORTAL_PAGE);
+        let offset = page.saturating_sub(1).saturating_mul(per_page);
+        Ok(self
+            .db
+            .repository_page(account.id, filter, offset, per_page)
+            .await?)
+    }
+}

@@ -1,5 +1,6 @@
 //! The landing page: how to reach this registry with docker.
 
+use crate::api::session::{SignOut, current_user};
 use crate::components::copy_button::CopyButton;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,8 +13,33 @@ pub fn HomePage() -> impl IntoView {
     let push = format!(
         "docker tag alpine:3.20 {host}/<namespace>/alpine:3.20\ndocker push {host}/<namespace>/alpine:3.20"
     );
+    let me = Resource::new(|| (), |_| current_user());
+    let sign_out = ServerAction::<SignOut>::new();
     view! {
         <Title text="Berth — private container registry"/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match me.await.ok().flatten() {
+                    None => view! {
+                        <p class="signin-hint"><a href="/sign-in">"Sign in"</a>" to see your repositories."</p>
+                    }.into_any(),
+                    Some(user) => view! {
+                        <section class="card" aria-labelledby="accounts-heading">
+                            <h2 id="accounts-heading">{format!("Signed in as {}", user.username)}</h2>
+                            <ul class="accounts">
+                                {user.accounts.into_iter().map(|a| {
+                                    let href = format!("/a/{}", a.account);
+                                    view! { <li><a href=href>{a.account.clone()}</a>" — "{a.role.clone()}</li> }
+                                }).collect_view()}
+                            </ul>
+                            <ActionForm action=sign_out>
+                                <button type="submit">"Sign out"</button>
+                            </ActionForm>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
         <section class="hero">
             <h1>"Your private container registry"</h1>
             <p class="lead">

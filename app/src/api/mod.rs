@@ -1,0 +1,4 @@
+//! Server functions, grouped by resource.
+
+pub mod repositories;
+pub mod session;

@@ -1,0 +1,90 @@
+//! Signing in and out, and who is signed in.
+
+use crate::model::SessionUser;
+use leptos::prelude::*;
+
+/// The session key holding the signed-in user's id.
+#[cfg(feature = "ssr")]
+pub const USER_KEY: &str = "uid";
+
+/// The signed-in user's id, or an error asking to sign in.
+#[cfg(feature = "ssr")]
+pub async fn session_user_id() -> Result<i64, ServerFnError> {
+    let session: tower_sessions::Session = leptos_axum::extract().await?;
+    session
+        .get::<i64>(USER_KEY)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?
+        .ok_or_else(|| ServerFnError::new("Please sign in."))
+}
+
+/// The host the browser reached us at, for pull URIs and commands.
+#[cfg(feature = "ssr")]
+pub fn request_host() -> String {
+    use_context::<http::request::Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(username: String, password: String) -> Result<(), ServerFnError> {
+    use crate::server::Ports;
+    let ports = expect_context::<Ports>();
+    let session: tower_sessions::Session = leptos_axum::extract().await?;
+    let client = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .await
+        .ok()
+        .map(|c| c.0.ip());
+    let user_id = match ports.auth.sign_in(username.trim(), &password, client).await {
+        Ok(id) => id,
+        Err(refusal) => {
+            // Back to the form, which says why; works with and without JavaScript.
+            leptos_axum::redirect(&format!("/sign-in?error={}", refusal.code()));
+            return Ok(());
+        }
+    };
+    // A new id at sign-in, so a session id planted before cannot be ridden.
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    session
+        .insert(USER_KEY, user_id)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), ServerFnError> {
+    let session: tower_sessions::Session = leptos_axum::extract().await?;
+    session
+        .flush()
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    leptos_axum::redirect("/sign-in");
+    Ok(())
+}
+
+#[server(endpoint = "me")]
+pub async fn current_user() -> Result<Option<SessionUser>, ServerFnError> {
+    use crate::server::Ports;
+    let Ok(user_id) = session_user_id().await else {
+        return Ok(None);
+    };
+    Ok(expect_context::<Ports>().auth.user(user_id).await)
+}
+
+/// The message of a server function error, without the framework's prefix.
+pub fn error_text(e: &ServerFnError) -> String {
+    match e {
+        ServerFnError::ServerError(m) => m.clone(),
+        other => other.to_string(),
+    }
+}

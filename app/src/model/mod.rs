@@ -1,0 +1,101 @@
+//! Data shared by the server and the browser. Plain serde types, never database rows.
+
+use serde::{Deserialize, Serialize};
+
+/// The signed-in person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub username: String,
+    pub site_admin: bool,
+    pub accounts: Vec<AccountRole>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRole {
+    pub account: String,
+    pub role: String,
+}
+
+/// Why a sign-in failed, as a code that travels in the URL (`/sign-in?error=…`), so
+/// the form works without JavaScript and no text from a link is ever shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignInRefusal {
+    BadCredentials,
+    TooManyAttempts,
+    Unavailable,
+}
+
+impl SignInRefusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            SignInRefusal::BadCredentials => "credentials",
+            SignInRefusal::TooManyAttempts => "throttled",
+            SignInRefusal::Unavailable => "unavailable",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            Self::BadCredentials,
+            Self::TooManyAttempts,
+            Self::Unavailable,
+        ]
+        .into_iter()
+        .find(|r| r.code() == code)
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            SignInRefusal::BadCredentials => "Wrong username or password.",
+            SignInRefusal::TooManyAttempts => {
+                "Too many failed attempts. Wait a few minutes and try again."
+            }
+            SignInRefusal::Unavailable => "Signing in is not possible right now. Please try again.",
+        }
+    }
+}
+
+/// One row of the Repositories page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepositoryRow {
+    pub name: String,
+    pub tags: u64,
+    pub size: u64,
+    pub pushed_at_ms: i64,
+    pub pull_uri: String,
+}
+
+/// A page of repositories and where it sits in the whole list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepositoryList {
+    pub rows: Vec<RepositoryRow>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+/// Sizes as people read them: 1.5 MiB, 2.0 GiB.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_read_like_people_write_them() {
+        assert_eq!(super::human_size(512), "512 B");
+        assert_eq!(super::human_size(1536), "1.5 KiB");
+        assert_eq!(super::human_size(3 * 1024 * 1024 * 1024), "3.0 GiB");
+    }
+}

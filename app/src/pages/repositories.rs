@@ -1,0 +1,103 @@
+//! The repositories of an account: name, tags, size, last push and pull URI.
+
+use crate::api::repositories::list_repositories;
+use crate::api::session::error_text;
+use crate::components::copy_button::CopyButton;
+use crate::model::human_size;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+const PER_PAGE: u64 = 25;
+
+#[component]
+pub fn RepositoriesPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let account = move || params.read().get("account").unwrap_or_default();
+    let filter = move || query.read().get("q").unwrap_or_default();
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(1)
+    };
+    let list = Resource::new(
+        move || (account(), filter(), page()),
+        |(account, filter, page)| list_repositories(account, filter, page, PER_PAGE),
+    );
+    view! {
+        <Title text=move || format!("{} — Repositories — Berth", account())/>
+        <div class="page-head">
+            <h1>"Repositories"</h1>
+            <p class="muted">"Namespace " <code>{account}</code></p>
+        </div>
+        <form method="get" class="filter" role="search">
+            <label for="q" class="visually-hidden">"Filter by name"</label>
+            <input id="q" name="q" type="search" placeholder="Filter by name" value=filter/>
+            <button type="submit">"Filter"</button>
+        </form>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Ok(l) if l.rows.is_empty() => view! {
+                        <p class="empty">"No repositories yet. Push one with docker:"</p>
+                    }.into_any(),
+                    Ok(l) => {
+                        let pages = l.total.div_ceil(l.per_page).max(1);
+                        view! {
+                            <table class="table">
+                                <thead><tr>
+                                    <th scope="col">"Name"</th>
+                                    <th scope="col">"Tags"</th>
+                                    <th scope="col">"Size"</th>
+                                    <th scope="col">"Last pushed"</th>
+                                    <th scope="col">"Pull"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {l.rows.into_iter().map(|r| {
+                                        let pull = format!("docker pull {}", r.pull_uri);
+                                        view! {
+                                            <tr>
+                                                <td class="name">{r.name.clone()}</td>
+                                                <td>{r.tags}</td>
+                                                <td>{human_size(r.size)}</td>
+                                                <td><time datetime=format_time(r.pushed_at_ms)>{format_time(r.pushed_at_ms)}</time></td>
+                                                <td class="pull"><code>{r.pull_uri.clone()}</code>
+                                                    <CopyButton text=pull label=format!("Copy pull command for {}", r.name)/></td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <p class="muted">{format!("{} repositories — page {} of {}", l.total, l.page, pages)}</p>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `2026-11-25 21:04 UTC` from Unix milliseconds.
+fn format_time(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}

@@ -1,0 +1,45 @@
+//! Server-only ports: the small traits through which server functions reach the
+//! services. `src/portal` implements them and provides them as context; this crate
+//! never sees the services themselves.
+
+use crate::model::{RepositoryRow, SessionUser, SignInRefusal};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// A refusal in words for the person at the browser.
+pub type Refusal = String;
+
+#[async_trait::async_trait]
+pub trait AuthPort: Send + Sync {
+    /// Checks a username and password; the user's id on success.
+    async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<i64, SignInRefusal>;
+    /// The user behind a session, if they still exist.
+    async fn user(&self, user_id: i64) -> Option<SessionUser>;
+}
+
+#[async_trait::async_trait]
+pub trait RepositoryPort: Send + Sync {
+    /// A page (from 1) of an account's repositories, with the total count; `host` is
+    /// where pull URIs point.
+    async fn list(
+        &self,
+        user_id: i64,
+        account: &str,
+        filter: &str,
+        page: u64,
+        per_page: u64,
+        host: &str,
+    ) -> Result<(Vec<RepositoryRow>, u64), Refusal>;
+}
+
+/// Every port, as one context value.
+#[derive(Clone)]
+pub struct Ports {
+    pub auth: Arc<dyn AuthPort>,
+    pub repositories: Arc<dyn RepositoryPort>,
+}

@@ -1,0 +1,48 @@
+//! Portal sessions: an opaque JSON record per session id, with its expiry.
+
+use super::entity::sessions;
+use super::{Db, DbResult};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, sea_query::OnConflict};
+
+impl Db {
+    /// The record of a session that has not expired.
+    pub async fn session_data(&self, id: &str, now: i64) -> DbResult<Option<String>> {
+        Ok(sessions::Entity::find_by_id(id.to_owned())
+            .filter(sessions::Column::ExpiresAt.gt(now))
+            .one(&self.read)
+            .await?
+            .map(|s| s.data))
+    }
+
+    pub async fn save_session(&self, id: &str, data: &str, expires_at: i64) -> DbResult<()> {
+        sessions::Entity::insert(sessions::ActiveModel {
+            id: Set(id.to_owned()),
+            data: Set(data.to_owned()),
+            expires_at: Set(expires_at),
+        })
+        .on_conflict(
+            OnConflict::column(sessions::Column::Id)
+                .update_columns([sessions::Column::Data, sessions::Column::ExpiresAt])
+                .to_owned(),
+        )
+        .exec_without_returning(&self.conn)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, id: &str) -> DbResult<()> {
+        sessions::Entity::delete_by_id(id.to_owned())
+            .exec(&self.conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes sessions that expired before `now`.
+    pub async fn delete_expired_sessions(&self, now: i64) -> DbResult<u64> {
+        let res = sessions::Entity::delete_many()
+            .filter(sessions::Column::ExpiresAt.lte(now))
+            .exec(&self.conn)
+            .await?;
+        Ok(res.rows_affected)
+    }
+}

@@ -1,0 +1,105 @@
+//! The app's ports, implemented over the services. Service errors become words for
+//! people here, once; internal causes are logged.
+
+use crate::domain::AccountName;
+use crate::services::{Error, Services};
+use app::model::{AccountRole, RepositoryRow, SessionUser, SignInRefusal};
+use app::server::{AuthPort, Refusal, RepositoryPort};
+use std::net::IpAddr;
+
+pub struct ServicePorts(pub Services);
+
+/// What a person is told when something goes wrong.
+pub fn refusal(e: Error) -> Refusal {
+    match e {
+        Error::Unauthenticated => "Please sign in.".into(),
+        Error::TooManyRequests => {
+            "Too many failed attempts. Wait a few minutes and try again.".into()
+        }
+        Error::Forbidden | Error::NotFound(_) => "You do not have access to that.".into(),
+        Error::Conflict(m) => m,
+        Error::Invalid(i) => i.to_string(),
+        Error::Internal(cause) => {
+            tracing::error!(error = ?cause, "portal request failed");
+            "Something went wrong on our side. Please try again.".into()
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl AuthPort for ServicePorts {
+    async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<i64, SignInRefusal> {
+        let p = match self.0.authenticate(username, password, client).await {
+            Ok(p) => p,
+            Err(Error::TooManyRequests) => return Err(SignInRefusal::TooManyAttempts),
+            Err(Error::Internal(cause)) => {
+                tracing::error!(error = ?cause, "portal sign-in failed");
+                return Err(SignInRefusal::Unavailable);
+            }
+            Err(_) => return Err(SignInRefusal::BadCredentials),
+        };
+        // Only people sign in to the portal, with their password.
+        match (p.user_id, p.credential_id) {
+            (Some(id), None) => {
+                self.0
+                    .audit(None, &p.name, "portal.sign_in", None, None)
+                    .await;
+                Ok(id)
+            }
+            _ => Err(SignInRefusal::BadCredentials),
+        }
+    }
+
+    async fn user(&self, user_id: i64) -> Option<SessionUser> {
+        let u = self.0.portal_user(user_id).await.ok().flatten()?;
+        Some(SessionUser {
+            username: u.username,
+            site_admin: u.site_admin,
+            accounts: u
+                .accounts
+                .into_iter()
+                .map(|(account, role)| AccountRole {
+                    account,
+                    role: role.as_str().to_owned(),
+                })
+                .collect(),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl RepositoryPort for ServicePorts {
+    async fn list(
+        &self,
+        user_id: i64,
+        account: &str,
+        filter: &str,
+        page: u64,
+        per_page: u64,
+        host: &str,
+    ) -> Result<(Vec<RepositoryRow>, u64), Refusal> {
+        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+        let (rows, total) = self
+            .0
+            .account_repositories(user_id, &account, filter, page, per_page)
+            .await
+            .map_err(refusal)?;
+        Ok((
+            rows.into_iter()
+                .map(|r| RepositoryRow {
+                    pull_uri: format!("{host}/{}", r.name),
+                    name: r.name,
+                    tags: r.tags,
+                    size: r.size,
+                    pushed_at_ms: r.pushed_at,
+                })
+                .collect(),
+            total,
+        ))
+    }
+}

@@ -1,0 +1,43 @@
+//! tower-sessions records kept in Berth's database.
+
+use crate::services::Services;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{Error, Result, SessionStore};
+
+#[derive(Clone)]
+pub struct DbSessionStore(pub Services);
+
+impl std::fmt::Debug for DbSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DbSessionStore")
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for DbSessionStore {
+    async fn save(&self, record: &Record) -> Result<()> {
+        let data = serde_json::to_string(record).map_err(|e| Error::Encode(e.to_string()))?;
+        let expires_ms = record.expiry_date.unix_timestamp().saturating_mul(1000);
+        self.0
+            .save_session(&record.id.to_string(), &data, expires_ms)
+            .await
+            .map_err(|e| Error::Backend(e.to_string()))
+    }
+
+    async fn load(&self, id: &Id) -> Result<Option<Record>> {
+        let data = self
+            .0
+            .session_data(&id.to_string())
+            .await
+            .map_err(|e| Error::Backend(e.to_string()))?;
+        data.map(|d| serde_json::from_str(&d).map_err(|e| Error::Decode(e.to_string())))
+            .transpose()
+    }
+
+    async fn delete(&self, id: &Id) -> Result<()> {
+        self.0
+            .delete_session(&id.to_string())
+            .await
+            .map_err(|e| Error::Backend(e.to_string()))
+    }
+}

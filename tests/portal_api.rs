@@ -1,0 +1,154 @@
+//! The portal over HTTP, as a browser without JavaScript uses it: sign in with the
+//! form, see the account's repositories, nothing of other accounts, sign out.
+
+mod common;
+use common::*;
+
+const PW: &str = "portal password 1";
+
+/// Signs in through the server function's form endpoint; returns the session cookie.
+fn sign_in(s: &Server, user: &str, password: &str) -> Resp {
+    let c = Client::new(s);
+    let body = format!("username={user}&password={}", password.replace(' ', "+"));
+    c.send(
+        "POST",
+        "/api/sign_in",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Accept", "text/html"),
+            ("Origin", &s.url("")),
+            ("Referer", &s.url("/sign-in")),
+        ],
+        Some(body.as_bytes()),
+    )
+}
+
+fn session_cookie(r: &Resp) -> String {
+    r.headers_all("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("berth_session="))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_else(|| panic!("no session cookie: {:?}", r.headers))
+        .to_owned()
+}
+
+fn page(s: &Server, path: &str, cookie: &str) -> Resp {
+    Client::new(s).send("GET", path, &[("Cookie", cookie)], None)
+}
+
+#[test]
+fn sign_in_and_see_only_ones_own_repositories() {
+    let s = Server::start();
+    s.tenant("acme", "alice", PW, "admin");
+    s.tenant("globex", "bob", PW, "admin");
+    let a = Client::with_bearer(
+        &s,
+        &token(
+            &s,
+            "alice",
+            PW,
+            &[
+                "repository:acme/web:pull,push",
+                "repository:acme/api:pull,push",
+            ],
+        ),
+    );
+    push_image(&a, "acme/web", "1.0", &[b"web layer"]);
+    push_image(&a, "acme/web", "1.1", &[b"web layer 2"]);
+    push_image(&a, "acme/api", "v1", &[b"api layer"]);
+
+    let r = sign_in(&s, "alice", PW);
+    assert!(matches!(r.status, 302 | 303), "{} {}", r.status, r.text());
+    assert_eq!(r.header("location"), Some("/"));
+    let cookie = session_cookie(&r);
+    let set = r.headers_all("set-cookie").join("\n");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+
+    let home = page(&s, "/", &cookie).text();
+    assert!(home.contains("Signed in as alice"), "{home}");
+    assert!(home.contains("href=\"/a/acme\""), "{home}");
+
+    let list = page(&s, "/a/acme", &cookie);
+    assert_eq!(list.status, 200);
+    let html = list.text();
+    assert!(
+        html.contains("<title>acme — Repositories — Berth</title>"),
+        "{html}"
+    );
+    for name in ["acme/api", "acme/web"] {
+        assert!(html.contains(name), "{name} missing: {html}");
+    }
+    assert!(
+        html.contains(&format!("{}/acme/web", s.addr)),
+        "pull URI: {html}"
+    );
+    assert!(html.contains("2 repositories"), "{html}");
+    let filtered = page(&s, "/a/acme?q=web", &cookie).text();
+    assert!(
+        filtered.contains("acme/web") && !filtered.contains("acme/api"),
+        "{filtered}"
+    );
+
+    // Another account's member sees nothing of acme, even by typing its address.
+    let bob = session_cookie(&sign_in(&s, "bob", PW));
+    let other = page(&s, "/a/acme", &bob).text();
+    assert!(other.contains("You do not have access to that."), "{other}");
+    assert!(!other.contains("acme/web"), "{other}");
+    // Without a session: asked to sign in.
+    let anon = Client::new(&s).get("/a/acme").text();
+    assert!(
+        anon.contains("Please sign in.") && !anon.contains("acme/web"),
+        "{anon}"
+    );
+
+    // Sign out ends the session.
+    let out = Client::new(&s).send(
+        "POST",
+        "/api/sign_out",
+        &[
+            ("Cookie", &cookie),
+            ("Origin", &s.url("")),
+            ("Accept", "text/html"),
+        ],
+        Some(b""),
+    );
+    assert!(matches!(out.status, 302 | 303), "{}", out.status);
+    let after = page(&s, "/a/acme", &cookie).text();
+    assert!(!after.contains("acme/web"), "{after}");
+}
+
+#[test]
+fn wrong_passwords_and_cross_origin_posts_are_refused() {
+    let s = Server::start();
+    s.tenant("acme", "alice", PW, "read");
+    let r = sign_in(&s, "alice", "not the password");
+    assert!(
+        !r.headers_all("set-cookie")
+            .iter()
+            .any(|c| c.starts_with("berth_session=")),
+        "{:?}",
+        r.headers
+    );
+    assert_eq!(r.header("location"), Some("/sign-in?error=credentials"));
+    let form = Client::new(&s).get("/sign-in?error=credentials").text();
+    assert!(form.contains("Wrong username or password."), "{form}");
+    // Only known codes are shown, never text from the link.
+    let odd = Client::new(&s).get("/sign-in?error=Call+555").text();
+    assert!(!odd.contains("555"), "{odd}");
+
+    let c = Client::new(&s);
+    let body = format!("username=alice&password={}", PW.replace(' ', "+"));
+    let r = c.send(
+        "POST",
+        "/api/sign_in",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Origin", "http://evil.example"),
+        ],
+        Some(body.as_bytes()),
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+}
