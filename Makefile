@@ -34,6 +34,7 @@ test: deps test-deps site
 	cargo test --release --locked -p berth -p app -- --test-threads=4 2>&1 | awk '{ print } \
 	  /^test result:/ { passed += $$4; failed += $$6 } \
 	  END { printf "tests: %d passed, %d failed\n", passed, failed }'
+	cd end2end && npm ci --no-audit --no-fund --loglevel=error && npm test
 
 ## The Rust toolchain (from rust-toolchain.toml), cargo-leptos and wasm-bindgen.
 deps:

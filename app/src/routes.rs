@@ -6,19 +6,22 @@ use crate::pages::{
 };
 use leptos::prelude::*;
 use leptos_router::{
+    SsrMode,
     components::{Route, Router, Routes},
     path,
 };
 
+/// Pages render whole on the server (`SsrMode::Async`): their data is in the HTML,
+/// so every page reads with JavaScript off.
 #[component]
 pub fn AppRoutes() -> impl IntoView {
     view! {
         <Router>
             <Layout>
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("") view=HomePage/>
-                    <Route path=path!("/sign-in") view=SignInPage/>
-                    <Route path=path!("/a/:account") view=RepositoriesPage/>
+                    <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/a/:account") view=RepositoriesPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

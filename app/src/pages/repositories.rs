@@ -65,8 +65,8 @@ pub fn RepositoriesPage() -> impl IntoView {
                                                 <td>{r.tags}</td>
                                                 <td>{human_size(r.size)}</td>
                                                 <td><time datetime=format_time(r.pushed_at_ms)>{format_time(r.pushed_at_ms)}</time></td>
-                                                <td class="pull"><code>{r.pull_uri.clone()}</code>
-                                                    <CopyButton text=pull label=format!("Copy pull command for {}", r.name)/></td>
+                                                <td class="pull"><div class="pull-cell"><code>{r.pull_uri.clone()}</code>
+                                                    <CopyButton text=pull label=format!("Copy pull command for {}", r.name)/></div></td>
                                             </tr>
                                         }
                                     }).collect_view()}

@@ -1,0 +1,70 @@
+// Journey: an account's user signs in and sees exactly their repositories; another
+// account's user sees none of them; reads work with JavaScript off.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from '../helpers/server.js';
+import { launch, newPage } from '../helpers/browser.js';
+import { pushImage, signIn } from '../helpers/actions.js';
+import { assertLive, screenshot } from '../helpers/checks.js';
+import { selectors as s } from '../helpers/selectors.js';
+
+const PW = 'e2e password 1';
+let server, browser;
+
+before(async () => {
+  server = await startServer();
+  server.admin(['account', 'create', 'acme']);
+  server.admin(['user', 'create', 'alice', '--account', 'acme', '--role', 'admin'], PW);
+  server.admin(['account', 'create', 'globex']);
+  server.admin(['user', 'create', 'bob', '--account', 'globex', '--role', 'admin'], PW);
+  await pushImage(server, 'alice', PW, 'acme/web', '1.0');
+  await pushImage(server, 'alice', PW, 'acme/api', 'v2');
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+test('sign in, then the account lists its repositories with pull URIs', async () => {
+  const { page, errors } = await newPage(browser);
+  await page.goto(server.url('/sign-in'));
+  await assertLive(page, errors);
+  await screenshot(page, 'sign-in');
+  await signIn(page, server, 'alice', PW);
+  await assertLive(page, errors);
+  await screenshot(page, 'home-signed-in');
+  await page.click('a[href="/a/acme"]');
+  await page.waitForSelector(s.repositoryRows);
+  const names = await page.$$eval(`${s.repositoryRows} td.name`, (tds) => tds.map((t) => t.textContent));
+  assert.deepEqual(names, ['acme/api', 'acme/web']);
+  const pull = await page.textContent(`${s.repositoryRows} td.pull code`);
+  assert.equal(pull, `${server.addr}/acme/api`);
+  assert.match(await page.title(), /acme — Repositories/);
+  await screenshot(page, 'repositories');
+});
+
+test('a wrong password is refused with a clear message', async () => {
+  const { page, errors } = await newPage(browser);
+  await page.goto(server.url('/sign-in'));
+  await assertLive(page, errors);
+  await page.fill(s.username, 'alice');
+  await page.fill(s.password, 'not it');
+  await page.click(s.signInButton);
+  await page.waitForSelector(s.error);
+  assert.equal(await page.textContent(s.error), 'Wrong username or password.');
+});
+
+test('another account sees none of acme, and the list renders with JavaScript off', async () => {
+  const { page } = await newPage(browser, { javaScriptEnabled: false });
+  await page.goto(server.url('/sign-in'));
+  await page.fill(s.username, 'bob');
+  await page.fill(s.password, PW);
+  await Promise.all([page.waitForURL(server.url('/')), page.click(s.signInButton)]);
+  await page.goto(server.url('/a/acme'));
+  assert.equal(await page.$$(s.repositoryRows).then((r) => r.length), 0);
+  assert.match(await page.textContent(s.error), /You do not have access/);
+  await page.goto(server.url('/a/globex'));
+  assert.match(await page.textContent('main'), /No repositories yet/);
+});
