@@ -152,3 +152,64 @@ fn wrong_passwords_and_cross_origin_posts_are_refused() {
     );
     assert_eq!(r.status, 403, "{}", r.text());
 }
+
+#[test]
+fn the_docker_login_button_mints_a_working_day_long_credential() {
+    let s = Server::start();
+    s.tenant("acme", "alice", PW, "write");
+    s.tenant("globex", "bob", PW, "admin");
+    let cookie = session_cookie(&sign_in(&s, "alice", PW));
+    let call = |cookie: &str, account: &str| {
+        Client::new(&s).send(
+            "POST",
+            "/api/docker_login",
+            &[
+                ("Cookie", cookie),
+                ("Origin", &s.url("")),
+                ("Accept", "application/json"),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            Some(format!("account={account}").as_bytes()),
+        )
+    };
+    let r = call(&cookie, "acme");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let body = r.json();
+    let command = body["command"].as_str().unwrap();
+    let prefix = "echo ";
+    assert!(command.starts_with(prefix), "{command}");
+    assert!(
+        command.ends_with(&format!(
+            "| docker login {} -u alice --password-stdin",
+            s.addr
+        )),
+        "{command}"
+    );
+    let secret = command[prefix.len()..].split_whitespace().next().unwrap();
+    assert!(secret.starts_with("berth_login_"), "{secret}");
+    let day = 24 * 3600 * 1000;
+    let expires = body["expires_at_ms"].as_i64().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert!(
+        (expires - now - day).abs() < 60_000,
+        "expires in 24 h: {expires}"
+    );
+    // The credential is what docker login will send.
+    let t = token(&s, "alice", secret, &["repository:acme/app:pull,push"]);
+    assert_eq!(
+        token_access(&t)[0]["actions"],
+        serde_json::json!(["pull", "push"])
+    );
+    // Nobody mints one for an account they are not in.
+    let bob = session_cookie(&sign_in(&s, "bob", PW));
+    let r = call(&bob, "acme");
+    assert_ne!(r.status, 200);
+    assert!(
+        r.text().contains("You do not have access to that."),
+        "{}",
+        r.text()
+    );
+}

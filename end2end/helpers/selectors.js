@@ -5,4 +5,7 @@ export const selectors = {
   signInButton: 'button[type="submit"]:has-text("Sign in")',
   repositoryRows: 'table.table tbody tr',
   error: '[role="alert"]',
+  dockerLoginButton: 'button:has-text("Docker Login")',
+  loginCommand: 'code[data-testid="login-command"]',
+  copyLoginCommand: 'button[aria-label="Copy docker login command"]',
 };

@@ -45,6 +45,24 @@ test('sign in, then the account lists its repositories with pull URIs', async ()
   await screenshot(page, 'repositories');
 });
 
+test('Docker Login gives a command whose credential logs in, copied to the clipboard', async () => {
+  const { page, errors, context } = await newPage(browser);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url('') });
+  await signIn(page, server, 'alice', PW);
+  await page.goto(server.url('/a/acme'));
+  await assertLive(page, errors);
+  await page.click(s.dockerLoginButton);
+  const command = await page.textContent(s.loginCommand, { timeout: 10000 });
+  assert.match(command, new RegExp(`^echo berth_login_\\w+ \\| docker login ${server.addr.replace(/\./g, '\\.')} -u alice --password-stdin$`));
+  await page.click(s.copyLoginCommand);
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), command);
+  const secret = command.split(' ')[1];
+  const auth = 'Basic ' + Buffer.from(`alice:${secret}`).toString('base64');
+  const r = await fetch(server.url('/auth/token?service=berth&scope=repository:acme/web:pull'), { headers: { authorization: auth } });
+  assert.equal(r.status, 200);
+  await screenshot(page, 'docker-login');
+});
+
 test('a wrong password is refused with a clear message', async () => {
   const { page, errors } = await newPage(browser);
   await page.goto(server.url('/sign-in'));

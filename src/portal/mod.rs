@@ -33,7 +33,8 @@ pub fn router(services: Services, secure_cookies: bool) -> Router {
     let port = Arc::new(ports::ServicePorts(services.clone()));
     let ports = Ports {
         auth: port.clone(),
-        repositories: port,
+        repositories: port.clone(),
+        credentials: port,
     };
     let context = move || leptos::prelude::provide_context(ports.clone());
     let sessions = SessionManagerLayer::new(sessions::DbSessionStore(services))

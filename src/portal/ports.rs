@@ -4,7 +4,7 @@
 use crate::domain::AccountName;
 use crate::services::{Error, Services};
 use app::model::{AccountRole, RepositoryRow, SessionUser, SignInRefusal};
-use app::server::{AuthPort, Refusal, RepositoryPort};
+use app::server::{AuthPort, CredentialPort, Refusal, RepositoryPort};
 use std::net::IpAddr;
 
 pub struct ServicePorts(pub Services);
@@ -100,6 +100,33 @@ impl RepositoryPort for ServicePorts {
                 })
                 .collect(),
             total,
+        ))
+    }
+}
+
+#[async_trait::async_trait]
+impl CredentialPort for ServicePorts {
+    async fn docker_login(
+        &self,
+        user_id: i64,
+        account: &str,
+    ) -> Result<(String, String, i64), Refusal> {
+        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+        let user = self
+            .0
+            .portal_user(user_id)
+            .await
+            .map_err(refusal)?
+            .ok_or_else(|| refusal(Error::Unauthenticated))?;
+        let new = self
+            .0
+            .create_login_token(user_id, &account)
+            .await
+            .map_err(refusal)?;
+        Ok((
+            user.username,
+            new.secret,
+            new.credential.expires_at.unwrap_or_default(),
         ))
     }
 }

@@ -60,6 +60,43 @@ fn secret_hash(secret: &str) -> String {
 }
 
 impl Services {
+    /// Mints the 24-hour credential of the portal's Docker Login button, with the
+    /// user's full rights in the account (their role still decides what it may do).
+    pub async fn create_login_token(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+    ) -> Result<NewSecret> {
+        let account = self.account(account).await.map_err(|_| Error::Forbidden)?;
+        let user = self
+            .db
+            .user_by_id(user_id)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        if !user.site_admin && self.db.membership(account.id, user_id).await?.is_none() {
+            return Err(Error::Forbidden);
+        }
+        let new = self
+            .insert_credential(
+                CredentialKind::Login,
+                Some(account.id),
+                Some(user_id),
+                "docker login",
+                TokenAccess::Delete,
+                Some(LOGIN_TOKEN_LIFETIME),
+            )
+            .await?;
+        self.audit(
+            Some(account.id),
+            &user.username,
+            "login_token.create",
+            None,
+            None,
+        )
+        .await;
+        Ok(new)
+    }
+
     /// Creates a personal access token for a user.
     pub async fn create_token(
         &self,

@@ -1,4 +1,5 @@
 //! Server functions, grouped by resource.
 
+pub mod credentials;
 pub mod repositories;
 pub mod session;

@@ -55,6 +55,14 @@ impl SignInRefusal {
     }
 }
 
+/// What the Docker Login button gives: a ready command with a 24-hour credential.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DockerLoginCommand {
+    pub command: String,
+    pub expires_at_ms: i64,
+    pub push_example: String,
+}
+
 /// One row of the Repositories page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RepositoryRow {

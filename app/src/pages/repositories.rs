@@ -1,5 +1,6 @@
 //! The repositories of an account: name, tags, size, last push and pull URI.
 
+use crate::api::credentials::DockerLogin;
 use crate::api::repositories::list_repositories;
 use crate::api::session::error_text;
 use crate::components::copy_button::CopyButton;
@@ -27,12 +28,37 @@ pub fn RepositoriesPage() -> impl IntoView {
         move || (account(), filter(), page()),
         |(account, filter, page)| list_repositories(account, filter, page, PER_PAGE),
     );
+    let login = ServerAction::<DockerLogin>::new();
     view! {
         <Title text=move || format!("{} — Repositories — Berth", account())/>
         <div class="page-head">
-            <h1>"Repositories"</h1>
-            <p class="muted">"Namespace " <code>{account}</code></p>
+            <div>
+                <h1>"Repositories"</h1>
+                <p class="muted">"Namespace " <code>{account}</code></p>
+            </div>
+            <ActionForm action=login>
+                <input type="hidden" name="account" value=account/>
+                <button class="primary" type="submit">"Docker Login"</button>
+            </ActionForm>
         </div>
+        {move || login.value().get().map(|r| match r {
+            Ok(c) => view! {
+                <section class="card login-command" aria-labelledby="login-heading">
+                    <h2 id="login-heading">"Log in with docker"</h2>
+                    <div class="command">
+                        <pre><code data-testid="login-command">{c.command.clone()}</code></pre>
+                        <CopyButton text=c.command.clone() label="Copy docker login command"/>
+                    </div>
+                    <p class="muted">"This credential works until " {format_time(c.expires_at_ms)} "."</p>
+                    <h2>"Then push"</h2>
+                    <div class="command">
+                        <pre><code>{c.push_example.clone()}</code></pre>
+                        <CopyButton text=c.push_example.clone() label="Copy push commands"/>
+                    </div>
+                </section>
+            }.into_any(),
+            Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+        })}
         <form method="get" class="filter" role="search">
             <label for="q" class="visually-hidden">"Filter by name"</label>
             <input id="q" name="q" type="search" placeholder="Filter by name" value=filter/>

@@ -37,9 +37,20 @@ pub trait RepositoryPort: Send + Sync {
     ) -> Result<(Vec<RepositoryRow>, u64), Refusal>;
 }
 
+#[async_trait::async_trait]
+pub trait CredentialPort: Send + Sync {
+    /// Mints a 24-hour login credential; returns the username, the secret and its expiry.
+    async fn docker_login(
+        &self,
+        user_id: i64,
+        account: &str,
+    ) -> Result<(String, String, i64), Refusal>;
+}
+
 /// Every port, as one context value.
 #[derive(Clone)]
 pub struct Ports {
     pub auth: Arc<dyn AuthPort>,
     pub repositories: Arc<dyn RepositoryPort>,
+    pub credentials: Arc<dyn CredentialPort>,
 }
