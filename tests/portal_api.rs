@@ -213,3 +213,90 @@ fn the_docker_login_button_mints_a_working_day_long_credential() {
         r.text()
     );
 }
+
+#[test]
+fn a_tag_is_deleted_only_with_its_name_typed_and_the_right_to_delete() {
+    let s = Server::start();
+    s.tenant("acme", "alice", PW, "write");
+    s.admin_json(
+        &[
+            "user",
+            "create",
+            "rita",
+            "--account",
+            "acme",
+            "--role",
+            "read",
+        ],
+        Some(PW),
+    );
+    s.tenant("globex", "bob", PW, "admin");
+    let a = Client::with_bearer(
+        &s,
+        &token(&s, "alice", PW, &["repository:acme/web:pull,push"]),
+    );
+    push_image(&a, "acme/web", "1.0", &[b"one"]);
+    push_image(&a, "acme/web", "2.0", &[b"two"]);
+    let delete = |cookie: &str, tag: &str, typed: &str| {
+        Client::new(&s).send(
+            "POST",
+            "/api/delete_tag",
+            &[
+                ("Cookie", cookie),
+                ("Origin", &s.url("")),
+                ("Accept", "application/json"),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            Some(format!("repository=acme%2Fweb&tag={tag}&confirm={typed}").as_bytes()),
+        )
+    };
+    let alice = session_cookie(&sign_in(&s, "alice", PW));
+    let page_html = page(&s, "/r/acme/web", &alice).text();
+    assert!(
+        page_html.contains("1.0") && page_html.contains("2.0"),
+        "{page_html}"
+    );
+
+    let r = delete(&alice, "1.0", "1.");
+    assert_ne!(r.status, 200);
+    assert!(
+        r.text().contains("Type the tag's name, 1.0, to confirm."),
+        "{}",
+        r.text()
+    );
+    for (who, cookie) in [
+        ("bob", session_cookie(&sign_in(&s, "bob", PW))),
+        ("rita", session_cookie(&sign_in(&s, "rita", PW))),
+    ] {
+        let r = delete(&cookie, "1.0", "1.0");
+        assert!(
+            r.text().contains("You do not have access to that."),
+            "{who}: {}",
+            r.text()
+        );
+    }
+    assert_eq!(
+        a.send("HEAD", "/v2/acme/web/manifests/1.0", &[], None)
+            .status,
+        200,
+        "still there"
+    );
+
+    let r = delete(&alice, "1.0", "1.0");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        a.send("HEAD", "/v2/acme/web/manifests/1.0", &[], None)
+            .status,
+        404
+    );
+    assert_eq!(
+        a.send("HEAD", "/v2/acme/web/manifests/2.0", &[], None)
+            .status,
+        200
+    );
+    let after = page(&s, "/r/acme/web", &alice).text();
+    assert!(
+        !after.contains(">1.0<") && after.contains(">2.0<"),
+        "{after}"
+    );
+}

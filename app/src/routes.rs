@@ -2,7 +2,8 @@
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    home::HomePage, not_found::NotFoundPage, repositories::RepositoriesPage, sign_in::SignInPage,
+    home::HomePage, not_found::NotFoundPage, repositories::RepositoriesPage,
+    repository::RepositoryPage, sign_in::SignInPage,
 };
 use leptos::prelude::*;
 use leptos_router::{
@@ -22,6 +23,7 @@ pub fn AppRoutes() -> impl IntoView {
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/a/:account") view=RepositoriesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/r/*name") view=RepositoryPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

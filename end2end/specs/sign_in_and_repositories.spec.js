@@ -86,3 +86,27 @@ test('another account sees none of acme, and the list renders with JavaScript of
   await page.goto(server.url('/a/globex'));
   assert.match(await page.textContent('main'), /No repositories yet/);
 });
+
+test('delete a tag: Confirm stays disabled until the exact name is typed', async () => {
+  const { page, errors } = await newPage(browser);
+  await pushImage(server, 'alice', PW, 'acme/web', 'old');
+  await signIn(page, server, 'alice', PW);
+  await page.goto(server.url('/a/acme'));
+  await page.click('a[href="/r/acme/web"]');
+  await page.waitForSelector('table.tags');
+  await assertLive(page, errors);
+  await page.click('button[aria-label="Delete tag old"]');
+  const confirm = page.locator('button[type="submit"]:has-text("Delete tag")');
+  assert.equal(await confirm.isDisabled(), true);
+  await page.fill('#confirm', 'ol');
+  assert.equal(await confirm.isDisabled(), true, 'wrong text keeps it disabled');
+  await screenshot(page, 'confirm-delete-tag');
+  await page.fill('#confirm', 'old');
+  assert.equal(await confirm.isDisabled(), false);
+  await confirm.click();
+  await page.waitForSelector('[role="dialog"]', { state: 'detached' });
+  await page.waitForFunction(() => ![...document.querySelectorAll('table.tags td.name')].some((td) => td.textContent === 'old'));
+  const r = await fetch(server.url('/v2/acme/web/manifests/old'), { method: 'HEAD' });
+  assert.equal(r.status, 401, 'the registry still asks for a token');
+  await screenshot(page, 'repository');
+});

@@ -268,3 +268,47 @@ impl Db {
         Ok(())
     }
 }
+
+/// A tag with what it points at, for the portal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagDetail {
+    pub name: String,
+    pub updated_at: i64,
+    pub digest: String,
+    pub media_type: String,
+    pub artifact_type: Option<String>,
+    pub content: Vec<u8>,
+}
+
+impl Db {
+    /// Every tag of a repository with its manifest, by tag name, in two queries.
+    pub async fn tag_details(&self, repository_id: i64) -> DbResult<Vec<TagDetail>> {
+        let tag_rows = tags::Entity::find()
+            .filter(tags::Column::RepositoryId.eq(repository_id))
+            .order_by_asc(tags::Column::Name)
+            .all(&self.read)
+            .await?;
+        let ids: Vec<i64> = tag_rows.iter().map(|t| t.manifest_id).collect();
+        let by_id: std::collections::HashMap<i64, Manifest> = manifests::Entity::find()
+            .filter(manifests::Column::Id.is_in(ids))
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+        Ok(tag_rows
+            .into_iter()
+            .filter_map(|t| {
+                let m = by_id.get(&t.manifest_id)?;
+                Some(TagDetail {
+                    name: t.name,
+                    updated_at: t.updated_at,
+                    digest: m.digest.clone(),
+                    media_type: m.media_type.clone(),
+                    artifact_type: m.artifact_type.clone(),
+                    content: m.content.clone(),
+                })
+            })
+            .collect())
+    }
+}

@@ -1,9 +1,9 @@
 //! The app's ports, implemented over the services. Service errors become words for
 //! people here, once; internal causes are logged.
 
-use crate::domain::AccountName;
+use crate::domain::{AccountName, RepositoryName, TagName};
 use crate::services::{Error, Services};
-use app::model::{AccountRole, RepositoryRow, SessionUser, SignInRefusal};
+use app::model::{AccountRole, RepositoryRow, SessionUser, SignInRefusal, TagRow};
 use app::server::{AuthPort, CredentialPort, Refusal, RepositoryPort};
 use std::net::IpAddr;
 
@@ -101,6 +101,40 @@ impl RepositoryPort for ServicePorts {
                 .collect(),
             total,
         ))
+    }
+
+    async fn tags(&self, user_id: i64, repository: &str) -> Result<Vec<TagRow>, Refusal> {
+        let repo = RepositoryName::parse(repository).map_err(|_| refusal(Error::Forbidden))?;
+        let tags = self
+            .0
+            .repository_tags(user_id, &repo)
+            .await
+            .map_err(refusal)?;
+        Ok(tags
+            .into_iter()
+            .map(|t| TagRow {
+                name: t.name,
+                digest: t.digest,
+                kind: t.kind.to_owned(),
+                size: t.size,
+                pushed_at_ms: t.pushed_at,
+            })
+            .collect())
+    }
+
+    async fn delete_tag(
+        &self,
+        user_id: i64,
+        repository: &str,
+        tag: &str,
+        typed: &str,
+    ) -> Result<(), Refusal> {
+        let repo = RepositoryName::parse(repository).map_err(|_| refusal(Error::Forbidden))?;
+        let tag = TagName::parse(tag).map_err(|_| refusal(Error::Forbidden))?;
+        self.0
+            .delete_tag_confirmed(user_id, &repo, &tag, typed)
+            .await
+            .map_err(refusal)
     }
 }
 

@@ -93,3 +93,120 @@ impl Services {
             .await?)
     }
 }
+
+/// A tag as the portal shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagSummary {
+    pub name: String,
+    pub digest: String,
+    /// "image", "index" or "artifact".
+    pub kind: &'static str,
+    /// Config plus layers of an image; `None` for an index.
+    pub size: Option<u64>,
+    pub pushed_at: i64,
+}
+
+impl Services {
+    /// The principal of a signed-in portal user.
+    pub fn portal_principal(
+        &self,
+        user: &crate::services::sessions::PortalUser,
+    ) -> crate::services::access::Principal {
+        crate::services::access::Principal {
+            name: user.username.clone(),
+            user_id: Some(user.id),
+            credential_id: None,
+            node_account_id: None,
+            ceiling: None,
+        }
+    }
+
+    async fn require(
+        &self,
+        user_id: i64,
+        repo: &RepositoryName,
+        action: crate::domain::Action,
+    ) -> Result<String> {
+        let user = self
+            .portal_user(user_id)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        let p = self.portal_principal(&user);
+        if self
+            .granted_actions(&p, repo, &[action])
+            .await?
+            .contains(&action)
+        {
+            Ok(user.username)
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+
+    /// The tags of a repository the user may pull.
+    pub async fn repository_tags(
+        &self,
+        user_id: i64,
+        repo: &RepositoryName,
+    ) -> Result<Vec<TagSummary>> {
+        self.require(user_id, repo, crate::domain::Action::Pull)
+            .await?;
+        let r = self.repository(repo).await?;
+        Ok(self
+            .db
+            .tag_details(r.id)
+            .await?
+            .into_iter()
+            .map(|t| {
+                let value: serde_json::Value =
+                    serde_json::from_slice(&t.content).unwrap_or_default();
+                let index = crate::domain::media::is_index(&t.media_type);
+                let config_type = value["config"]["mediaType"].as_str().unwrap_or_default();
+                let image_config = config_type == "application/vnd.oci.image.config.v1+json"
+                    || config_type == "application/vnd.docker.container.image.v1+json";
+                let kind = if index {
+                    "index"
+                } else if image_config && value.get("artifactType").is_none() {
+                    "image"
+                } else {
+                    "artifact"
+                };
+                let size = (!index).then(|| {
+                    let layers: u64 = value["layers"]
+                        .as_array()
+                        .map(|l| l.iter().filter_map(|d| d["size"].as_u64()).sum())
+                        .unwrap_or(0);
+                    layers + value["config"]["size"].as_u64().unwrap_or(0)
+                });
+                TagSummary {
+                    name: t.name,
+                    digest: t.digest,
+                    kind,
+                    size,
+                    pushed_at: t.updated_at,
+                }
+            })
+            .collect())
+    }
+
+    /// Deletes a tag after the person typed its name, if they may delete in the
+    /// repository. The check of the typed name is the server's, not only the dialog's.
+    pub async fn delete_tag_confirmed(
+        &self,
+        user_id: i64,
+        repo: &RepositoryName,
+        tag: &crate::domain::TagName,
+        typed: &str,
+    ) -> Result<()> {
+        let actor = self
+            .require(user_id, repo, crate::domain::Action::Delete)
+            .await?;
+        if typed.trim() != tag.as_str() {
+            return Err(Error::Invalid(crate::services::Invalid::Request(format!(
+                "Type the tag's name, {tag}, to confirm."
+            ))));
+        }
+        self.delete_manifest(repo, &crate::domain::Reference::Tag(tag.clone()), &actor)
+            .await
+    }
+}

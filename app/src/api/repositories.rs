@@ -1,6 +1,6 @@
 //! The repositories of an account.
 
-use crate::model::RepositoryList;
+use crate::model::{RepositoryDetail, RepositoryList};
 use leptos::prelude::*;
 
 #[server(endpoint = "repositories")]
@@ -32,4 +32,37 @@ pub async fn list_repositories(
         page,
         per_page,
     })
+}
+
+#[server(endpoint = "repository")]
+pub async fn get_repository(name: String) -> Result<RepositoryDetail, ServerFnError> {
+    use super::session::{request_host, session_user_id};
+    use crate::server::Ports;
+    let user_id = session_user_id().await?;
+    let tags = expect_context::<Ports>()
+        .repositories
+        .tags(user_id, &name)
+        .await
+        .map_err(ServerFnError::new)?;
+    Ok(RepositoryDetail {
+        pull_uri: format!("{}/{name}", request_host()),
+        name,
+        tags,
+    })
+}
+
+#[server(endpoint = "delete_tag")]
+pub async fn delete_tag(
+    repository: String,
+    tag: String,
+    confirm: String,
+) -> Result<(), ServerFnError> {
+    use super::session::session_user_id;
+    use crate::server::Ports;
+    let user_id = session_user_id().await?;
+    expect_context::<Ports>()
+        .repositories
+        .delete_tag(user_id, &repository, &tag, &confirm)
+        .await
+        .map_err(ServerFnError::new)
 }

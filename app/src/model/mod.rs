@@ -82,6 +82,24 @@ pub struct RepositoryList {
     pub per_page: u64,
 }
 
+/// One tag on the Repository page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagRow {
+    pub name: String,
+    pub digest: String,
+    pub kind: String,
+    pub size: Option<u64>,
+    pub pushed_at_ms: i64,
+}
+
+/// The Repository page's data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepositoryDetail {
+    pub name: String,
+    pub pull_uri: String,
+    pub tags: Vec<TagRow>,
+}
+
 /// Sizes as people read them: 1.5 MiB, 2.0 GiB.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

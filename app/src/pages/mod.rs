@@ -3,4 +3,5 @@
 pub mod home;
 pub mod not_found;
 pub mod repositories;
+pub mod repository;
 pub mod sign_in;

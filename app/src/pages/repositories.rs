@@ -87,7 +87,7 @@ pub fn RepositoriesPage() -> impl IntoView {
                                         let pull = format!("docker pull {}", r.pull_uri);
                                         view! {
                                             <tr>
-                                                <td class="name">{r.name.clone()}</td>
+                                                <td class="name"><a href=format!("/r/{}", r.name)>{r.name.clone()}</a></td>
                                                 <td>{r.tags}</td>
                                                 <td>{human_size(r.size)}</td>
                                                 <td><time datetime=format_time(r.pushed_at_ms)>{format_time(r.pushed_at_ms)}</time></td>

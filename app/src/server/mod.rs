@@ -2,7 +2,7 @@
 //! services. `src/portal` implements them and provides them as context; this crate
 //! never sees the services themselves.
 
-use crate::model::{RepositoryRow, SessionUser, SignInRefusal};
+use crate::model::{RepositoryRow, SessionUser, SignInRefusal, TagRow};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -35,6 +35,16 @@ pub trait RepositoryPort: Send + Sync {
         per_page: u64,
         host: &str,
     ) -> Result<(Vec<RepositoryRow>, u64), Refusal>;
+    /// The tags of a repository.
+    async fn tags(&self, user_id: i64, repository: &str) -> Result<Vec<TagRow>, Refusal>;
+    /// Deletes a tag; `typed` must be the tag's name.
+    async fn delete_tag(
+        &self,
+        user_id: i64,
+        repository: &str,
+        tag: &str,
+        typed: &str,
+    ) -> Result<(), Refusal>;
 }
 
 #[async_trait::async_trait]
