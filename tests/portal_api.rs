@@ -300,3 +300,71 @@ fn a_tag_is_deleted_only_with_its_name_typed_and_the_right_to_delete() {
         "{after}"
     );
 }
+
+#[test]
+fn only_an_admin_deletes_a_repository_and_only_by_its_full_name() {
+    let s = Server::start();
+    s.tenant("acme", "alice", PW, "admin");
+    s.admin_json(
+        &[
+            "user",
+            "create",
+            "wes",
+            "--account",
+            "acme",
+            "--role",
+            "write",
+        ],
+        Some(PW),
+    );
+    let a = Client::with_bearer(
+        &s,
+        &token(
+            &s,
+            "alice",
+            PW,
+            &["repository:acme/web:pull,push", "registry:catalog:*"],
+        ),
+    );
+    push_image(&a, "acme/web", "1.0", &[b"one"]);
+    let delete = |cookie: &str, typed: &str| {
+        Client::new(&s).send(
+            "POST",
+            "/api/delete_repository",
+            &[
+                ("Cookie", cookie),
+                ("Origin", &s.url("")),
+                ("Accept", "application/json"),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            Some(format!("repository=acme%2Fweb&confirm={typed}").as_bytes()),
+        )
+    };
+    let wes = session_cookie(&sign_in(&s, "wes", PW));
+    assert!(
+        delete(&wes, "acme%2Fweb")
+            .text()
+            .contains("You do not have access to that.")
+    );
+    let alice = session_cookie(&sign_in(&s, "alice", PW));
+    assert!(
+        delete(&alice, "web")
+            .text()
+            .contains("Type the repository's full name, acme/web, to confirm.")
+    );
+    assert_eq!(
+        a.get("/v2/_catalog").json()["repositories"],
+        serde_json::json!(["acme/web"])
+    );
+    let r = delete(&alice, "acme%2Fweb");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        a.get("/v2/_catalog").json()["repositories"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        a.send("HEAD", "/v2/acme/web/manifests/1.0", &[], None)
+            .status,
+        404
+    );
+}

@@ -110,3 +110,25 @@ test('delete a tag: Confirm stays disabled until the exact name is typed', async
   assert.equal(r.status, 401, 'the registry still asks for a token');
   await screenshot(page, 'repository');
 });
+
+test('delete a repository from its page: gone from the list and from the catalog', async () => {
+  const { page, errors } = await newPage(browser);
+  await pushImage(server, 'alice', PW, 'acme/doomed', '1');
+  await signIn(page, server, 'alice', PW);
+  await page.goto(server.url('/r/acme/doomed'));
+  await assertLive(page, errors);
+  await page.click('button:has-text("Delete repository")');
+  const confirm = page.locator('button[type="submit"]:has-text("Delete repository")');
+  await page.fill('#confirm', 'doomed');
+  assert.equal(await confirm.isDisabled(), true);
+  await page.fill('#confirm', 'acme/doomed');
+  await confirm.click();
+  await page.waitForURL(server.url('/a/acme'));
+  await page.waitForSelector(s.repositoryRows);
+  const names = await page.$$eval(`${s.repositoryRows} td.name`, (tds) => tds.map((t) => t.textContent));
+  assert.ok(!names.includes('acme/doomed'), names.join(','));
+  const auth = 'Basic ' + Buffer.from(`alice:${PW}`).toString('base64');
+  const t = await (await fetch(server.url('/auth/token?service=berth&scope=registry:catalog:*'), { headers: { authorization: auth } })).json();
+  const cat = await (await fetch(server.url('/v2/_catalog'), { headers: { authorization: `Bearer ${t.token}` } })).json();
+  assert.ok(!cat.repositories.includes('acme/doomed'), JSON.stringify(cat));
+});

@@ -260,3 +260,14 @@ impl Db {
         ))
     }
 }
+
+impl Db {
+    /// Deletes a repository with its tags, manifests, blob links and uploads (the
+    /// foreign keys cascade); false when it was not there.
+    pub async fn delete_repository(&self, repository_id: i64) -> DbResult<bool> {
+        let res = repositories::Entity::delete_by_id(repository_id)
+            .exec(&self.conn)
+            .await?;
+        Ok(res.rows_affected > 0)
+    }
+}

@@ -122,6 +122,19 @@ impl RepositoryPort for ServicePorts {
             .collect())
     }
 
+    async fn delete_repository(
+        &self,
+        user_id: i64,
+        repository: &str,
+        typed: &str,
+    ) -> Result<(), Refusal> {
+        let repo = RepositoryName::parse(repository).map_err(|_| refusal(Error::Forbidden))?;
+        self.0
+            .delete_repository_confirmed(user_id, &repo, typed)
+            .await
+            .map_err(refusal)
+    }
+
     async fn delete_tag(
         &self,
         user_id: i64,

@@ -210,3 +210,44 @@ impl Services {
             .await
     }
 }
+
+impl Services {
+    /// Deletes a whole repository after the person typed its full name, if they are an
+    /// admin of its account (or a site admin).
+    pub async fn delete_repository_confirmed(
+        &self,
+        user_id: i64,
+        repo: &RepositoryName,
+        typed: &str,
+    ) -> Result<()> {
+        let user = self
+            .portal_user(user_id)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        let ns = repo.namespace().ok_or(Error::Forbidden)?;
+        let admin = user.site_admin
+            || user
+                .accounts
+                .iter()
+                .any(|(a, role)| a == ns && *role == crate::domain::Role::Admin);
+        if !admin {
+            return Err(Error::Forbidden);
+        }
+        if typed.trim() != repo.as_str() {
+            return Err(Error::Invalid(crate::services::Invalid::Request(format!(
+                "Type the repository's full name, {repo}, to confirm."
+            ))));
+        }
+        let r = self.repository(repo).await?;
+        self.db.delete_repository(r.id).await?;
+        self.audit(
+            Some(r.account_id),
+            &user.username,
+            "repository.delete",
+            Some(repo.as_str()),
+            None,
+        )
+        .await;
+        Ok(())
+    }
+}

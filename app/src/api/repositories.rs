@@ -66,3 +66,15 @@ pub async fn delete_tag(
         .await
         .map_err(ServerFnError::new)
 }
+
+#[server(endpoint = "delete_repository")]
+pub async fn delete_repository(repository: String, confirm: String) -> Result<(), ServerFnError> {
+    use super::session::session_user_id;
+    use crate::server::Ports;
+    let user_id = session_user_id().await?;
+    expect_context::<Ports>()
+        .repositories
+        .delete_repository(user_id, &repository, &confirm)
+        .await
+        .map_err(ServerFnError::new)
+}

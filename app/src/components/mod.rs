@@ -1,4 +1,5 @@
 //! Pieces shared by pages.
 
+pub mod confirm_dialog;
 pub mod copy_button;
 pub mod layout;

@@ -1,33 +1,51 @@
 //! One repository: its pull command and its tags; delete a tag after typing its name.
 
-use crate::api::repositories::{DeleteTag, get_repository};
+use crate::api::repositories::{DeleteRepository, DeleteTag, get_repository};
 use crate::api::session::error_text;
+use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::copy_button::CopyButton;
 use crate::model::human_size;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
 
 #[component]
 pub fn RepositoryPage() -> impl IntoView {
     let params = use_params_map();
     let name = move || params.read().get("name").unwrap_or_default();
     let delete = ServerAction::<DeleteTag>::new();
+    let delete_repo = ServerAction::<DeleteRepository>::new();
     let detail = Resource::new(
         move || (name(), delete.version().get()),
         |(n, _)| get_repository(n),
     );
-    // The tag whose deletion is being confirmed, and what was typed.
+    // The tag whose deletion is being confirmed, and whether the repository's is.
     let confirming = RwSignal::new(None::<String>);
-    let typed = RwSignal::new(String::new());
-    let close = move || {
-        confirming.set(None);
-        typed.set(String::new());
-    };
+    let confirming_repo = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
-            close();
+            confirming.set(None);
         }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete_repo.value().get() {
+            let namespace = name().split('/').next().unwrap_or_default().to_owned();
+            use_navigate()(&format!("/a/{namespace}"), Default::default());
+        }
+    });
+    let tag_error = Signal::derive(move || {
+        delete
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| error_text(&e))
+    });
+    let repo_error = Signal::derive(move || {
+        delete_repo
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| error_text(&e))
     });
     view! {
         <Title text=move || format!("{} — Berth", name())/>
@@ -35,6 +53,9 @@ pub fn RepositoryPage() -> impl IntoView {
             <div>
                 <h1 class="repo-name">{name}</h1>
             </div>
+            <button type="button" class="danger-outline" on:click=move |_| confirming_repo.set(true)>
+                "Delete repository"
+            </button>
         </div>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -90,35 +111,42 @@ pub fn RepositoryPage() -> impl IntoView {
             })}
         </Suspense>
         {move || confirming.get().map(|tag| {
-            let expected = tag.clone();
+            let repository = name();
             view! {
-                <div class="backdrop">
-                    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="confirm-title"
-                        on:keydown=move |ev| if ev.key() == "Escape" { close() }>
-                        <h2 id="confirm-title">{format!("Delete tag {tag}?")}</h2>
-                        <p>"This removes the tag " <code>{tag.clone()}</code> " from " <code>{name()}</code>
-                           ". Pulls of it stop at once. Type the tag's name to confirm."</p>
-                        <ActionForm action=delete>
-                            <input type="hidden" name="repository" value=name()/>
-                            <input type="hidden" name="tag" value=tag.clone()/>
-                            <div class="field">
-                                <label for="confirm">"Tag name"</label>
-                                <input id="confirm" name="confirm" autocomplete="off" autofocus
-                                    prop:value=move || typed.get()
-                                    on:input=move |ev| typed.set(event_target_value(&ev))/>
-                            </div>
-                            {move || delete.value().get().and_then(|r| r.err()).map(|e| view! {
-                                <p class="error" role="alert">{error_text(&e)}</p>
-                            })}
-                            <div class="actions">
-                                <button type="button" on:click=move |_| close()>"Cancel"</button>
-                                <button type="submit" class="danger" disabled=move || typed.get() != expected>
-                                    "Delete tag"
-                                </button>
-                            </div>
-                        </ActionForm>
-                    </div>
-                </div>
+                <ConfirmDialog
+                    title=format!("Delete tag {tag}?")
+                    description=format!(
+                        "This removes the tag {tag} from {repository}. Pulls of it stop at once. Type the tag's name to confirm."
+                    )
+                    expected=tag.clone()
+                    field_label="Tag name"
+                    confirm_label="Delete tag"
+                    on_confirm=Callback::new(move |typed: String| {
+                        delete.dispatch(DeleteTag { repository: repository.clone(), tag: tag.clone(), confirm: typed });
+                    })
+                    on_close=Callback::new(move |_| confirming.set(None))
+                    error=tag_error
+                />
+            }
+        })}
+        {move || confirming_repo.get().then(|| {
+            let repository = name();
+            let tags = detail.get().and_then(|d| d.ok()).map(|d| d.tags.len()).unwrap_or(0);
+            view! {
+                <ConfirmDialog
+                    title=format!("Delete repository {repository}?")
+                    description=format!(
+                        "This deletes {repository} and its {tags} tags. Pulls of it stop at once. Type the repository's full name to confirm."
+                    )
+                    expected=repository.clone()
+                    field_label="Repository name"
+                    confirm_label="Delete repository"
+                    on_confirm=Callback::new(move |typed: String| {
+                        delete_repo.dispatch(DeleteRepository { repository: repository.clone(), confirm: typed });
+                    })
+                    on_close=Callback::new(move |_| confirming_repo.set(false))
+                    error=repo_error
+                />
             }
         })}
     }

@@ -38,6 +38,13 @@ pub trait RepositoryPort: Send + Sync {
     /// The tags of a repository.
     async fn tags(&self, user_id: i64, repository: &str) -> Result<Vec<TagRow>, Refusal>;
     /// Deletes a tag; `typed` must be the tag's name.
+    /// Deletes a repository; `typed` must be its full name.
+    async fn delete_repository(
+        &self,
+        user_id: i64,
+        repository: &str,
+        typed: &str,
+    ) -> Result<(), Refusal>;
     async fn delete_tag(
         &self,
         user_id: i64,
