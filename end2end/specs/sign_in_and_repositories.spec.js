@@ -132,3 +132,15 @@ test('delete a repository from its page: gone from the list and from the catalog
   const cat = await (await fetch(server.url('/v2/_catalog'), { headers: { authorization: `Bearer ${t.token}` } })).json();
   assert.ok(!cat.repositories.includes('acme/doomed'), JSON.stringify(cat));
 });
+
+test('the header shows who is signed in, and signing out ends the session', async () => {
+  const { page, errors } = await newPage(browser);
+  await signIn(page, server, 'alice', PW);
+  await assertLive(page, errors);
+  assert.equal(await page.textContent('.who'), 'alice');
+  await page.click('button:has-text("Sign out")');
+  await page.waitForURL(server.url('/sign-in'));
+  await page.waitForSelector('nav a[href="/sign-in"]');
+  await page.goto(server.url('/a/acme'));
+  assert.match(await page.textContent(s.error), /Please sign in/);
+});

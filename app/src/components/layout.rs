@@ -1,9 +1,16 @@
-//! The frame of every page: header with the product name, main content, footer.
+//! The frame of every page: header with the product name and who is signed in,
+//! main content, footer.
 
+use crate::api::session::{SignOut, current_user};
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    let location = use_location();
+    // Asked again on every navigation, so signing in or out shows at once.
+    let me = Resource::new(move || location.pathname.get(), |_| current_user());
+    let sign_out = ServerAction::<SignOut>::new();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
@@ -12,7 +19,23 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <span class="brand-name">"Berth"</span>
             </a>
             <nav aria-label="Main">
-                <a href="/">"Registry"</a>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match me.await.ok().flatten() {
+                            None => view! { <a href="/sign-in">"Sign in"</a> }.into_any(),
+                            Some(user) => view! {
+                                {user.accounts.into_iter().map(|a| {
+                                    let href = format!("/a/{}", a.account);
+                                    view! { <a href=href>{a.account.clone()}</a> }
+                                }).collect_view()}
+                                <span class="who" aria-label="Signed in as">{user.username.clone()}</span>
+                                <ActionForm action=sign_out attr:class="inline">
+                                    <button type="submit" class="link">"Sign out"</button>
+                                </ActionForm>
+                            }.into_any(),
+                        }
+                    })}
+                </Suspense>
             </nav>
         </header>
         <main id="main" class="content">{children()}</main>

@@ -1,6 +1,6 @@
 //! The landing page: how to reach this registry with docker.
 
-use crate::api::session::{SignOut, current_user};
+use crate::api::session::current_user;
 use crate::components::copy_button::CopyButton;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,7 +14,6 @@ pub fn HomePage() -> impl IntoView {
         "docker tag alpine:3.20 {host}/<namespace>/alpine:3.20\ndocker push {host}/<namespace>/alpine:3.20"
     );
     let me = Resource::new(|| (), |_| current_user());
-    let sign_out = ServerAction::<SignOut>::new();
     view! {
         <Title text="Berth — private container registry"/>
         <Suspense fallback=|| ()>
@@ -32,9 +31,6 @@ pub fn HomePage() -> impl IntoView {
                                     view! { <li><a href=href>{a.account.clone()}</a>" — "{a.role.clone()}</li> }
                                 }).collect_view()}
                             </ul>
-                            <ActionForm action=sign_out>
-                                <button type="submit">"Sign out"</button>
-                            </ActionForm>
                         </section>
                     }.into_any(),
                 }
