@@ -368,3 +368,64 @@ fn only_an_admin_deletes_a_repository_and_only_by_its_full_name() {
         404
     );
 }
+
+#[test]
+fn tokens_are_created_listed_without_their_secret_and_revoked() {
+    let s = Server::start();
+    s.tenant("acme", "alice", PW, "write");
+    s.tenant("globex", "bob", PW, "admin");
+    let alice = session_cookie(&sign_in(&s, "alice", PW));
+    let post = |cookie: &str, path: &str, body: &str| {
+        Client::new(&s).send(
+            "POST",
+            path,
+            &[
+                ("Cookie", cookie),
+                ("Origin", &s.url("")),
+                ("Accept", "application/json"),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            Some(body.as_bytes()),
+        )
+    };
+    let r = post(
+        &alice,
+        "/api/create_token",
+        "label=ci&access=pull&expires_days=30",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let created = r.json();
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    let id = created["id"].as_i64().unwrap();
+    let t = token(&s, "alice", &secret, &["repository:acme/app:pull,push"]);
+    assert_eq!(
+        token_access(&t)[0]["actions"],
+        serde_json::json!(["pull"]),
+        "a pull token"
+    );
+
+    let html = page(&s, "/tokens", &alice).text();
+    assert!(html.contains(">ci<") && html.contains(">pull<"), "{html}");
+    assert!(
+        !html.contains(&secret),
+        "the secret is shown once, never in the list"
+    );
+
+    let bob = session_cookie(&sign_in(&s, "bob", PW));
+    assert!(
+        post(&bob, "/api/revoke_token", &format!("id={id}"))
+            .text()
+            .contains("You do not have access to that.")
+    );
+    assert_eq!(token_resp(&s, "alice", &secret, &[]).status, 200);
+    assert_eq!(
+        post(&alice, "/api/revoke_token", &format!("id={id}")).status,
+        200
+    );
+    assert_eq!(
+        token_resp(&s, "alice", &secret, &[]).status,
+        401,
+        "revoked at once"
+    );
+    assert!(page(&s, "/tokens", &alice).text().contains("revoked"));
+}

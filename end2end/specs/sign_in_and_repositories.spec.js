@@ -144,3 +144,25 @@ test('the header shows who is signed in, and signing out ends the session', asyn
   await page.goto(server.url('/a/acme'));
   assert.match(await page.textContent(s.error), /Please sign in/);
 });
+
+test('create an access token, see its secret once, revoke it', async () => {
+  const { page, errors } = await newPage(browser);
+  await signIn(page, server, 'alice', PW);
+  await page.click('nav a[href="/tokens"]');
+  await page.waitForURL(server.url('/tokens'));
+  await assertLive(page, errors);
+  await page.fill('#label', 'laptop');
+  await page.selectOption('#access', 'push');
+  await page.click('button:has-text("Create token")');
+  const secret = await page.textContent('code[data-testid="new-secret"]', { timeout: 10000 });
+  assert.match(secret, /^berth_token_\w+$/);
+  const auth = 'Basic ' + Buffer.from(`alice:${secret}`).toString('base64');
+  const ok = await fetch(server.url('/auth/token?service=berth'), { headers: { authorization: auth } });
+  assert.equal(ok.status, 200);
+  await page.waitForSelector('button[aria-label="Revoke token laptop"]');
+  await screenshot(page, 'tokens');
+  await page.click('button[aria-label="Revoke token laptop"]');
+  await page.waitForSelector('button[aria-label="Revoke token laptop"]', { state: 'detached' });
+  const refused = await fetch(server.url('/auth/token?service=berth'), { headers: { authorization: auth } });
+  assert.equal(refused.status, 401);
+});

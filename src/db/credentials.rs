@@ -64,6 +64,16 @@ impl Db {
             .await?)
     }
 
+    /// A user's credentials of one kind, newest first.
+    pub async fn credentials_of_user(&self, user_id: i64, kind: &str) -> DbResult<Vec<Credential>> {
+        Ok(credentials::Entity::find()
+            .filter(credentials::Column::UserId.eq(user_id))
+            .filter(credentials::Column::Kind.eq(kind))
+            .order_by_desc(credentials::Column::Id)
+            .all(&self.read)
+            .await?)
+    }
+
     /// Marks a credential revoked; returns false when it did not exist or was revoked already.
     pub async fn revoke_credential(&self, id: i64, now: i64) -> DbResult<bool> {
         let res = credentials::Entity::update_many()

@@ -1,9 +1,11 @@
 //! The app's ports, implemented over the services. Service errors become words for
 //! people here, once; internal causes are logged.
 
-use crate::domain::{AccountName, RepositoryName, TagName};
+use crate::domain::{AccountName, RepositoryName, TagName, TokenAccess};
 use crate::services::{Error, Services};
-use app::model::{AccountRole, RepositoryRow, SessionUser, SignInRefusal, TagRow};
+use app::model::{
+    AccountRole, CreatedToken, RepositoryRow, SessionUser, SignInRefusal, TagRow, TokenRow,
+};
 use app::server::{AuthPort, CredentialPort, Refusal, RepositoryPort};
 use std::net::IpAddr;
 
@@ -153,6 +155,50 @@ impl RepositoryPort for ServicePorts {
 
 #[async_trait::async_trait]
 impl CredentialPort for ServicePorts {
+    async fn tokens(&self, user_id: i64) -> Result<Vec<TokenRow>, Refusal> {
+        Ok(self
+            .0
+            .user_tokens(user_id)
+            .await
+            .map_err(refusal)?
+            .into_iter()
+            .map(|c| TokenRow {
+                id: c.id,
+                name: c.name,
+                access: c.access,
+                created_at_ms: c.created_at,
+                expires_at_ms: c.expires_at,
+                last_used_at_ms: c.last_used_at,
+                revoked: c.revoked_at.is_some(),
+            })
+            .collect())
+    }
+
+    async fn create_token(
+        &self,
+        user_id: i64,
+        label: &str,
+        access: &str,
+        days: Option<u32>,
+    ) -> Result<CreatedToken, Refusal> {
+        let access = TokenAccess::parse(access).map_err(|e| e.0)?;
+        let lifetime =
+            days.map(|d| std::time::Duration::from_secs(u64::from(d.min(3650)) * 86_400));
+        let new = self
+            .0
+            .create_own_token(user_id, label, access, lifetime)
+            .await
+            .map_err(refusal)?;
+        Ok(CreatedToken {
+            id: new.credential.id,
+            secret: new.secret,
+        })
+    }
+
+    async fn revoke_token(&self, user_id: i64, id: i64) -> Result<(), Refusal> {
+        self.0.revoke_own_token(user_id, id).await.map_err(refusal)
+    }
+
     async fn docker_login(
         &self,
         user_id: i64,

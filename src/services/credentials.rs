@@ -246,6 +246,57 @@ impl Services {
         Ok(c)
     }
 
+    /// A signed-in user's personal access tokens, newest first.
+    pub async fn user_tokens(&self, user_id: i64) -> Result<Vec<Credential>> {
+        Ok(self
+            .db
+            .credentials_of_user(user_id, CredentialKind::Token.as_str())
+            .await?)
+    }
+
+    /// Creates a token for the signed-in user.
+    pub async fn create_own_token(
+        &self,
+        user_id: i64,
+        label: &str,
+        access: TokenAccess,
+        lifetime: Option<Duration>,
+    ) -> Result<NewSecret> {
+        let user = self
+            .db
+            .user_by_id(user_id)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        let label = label.trim();
+        if label.is_empty() || label.chars().count() > 64 {
+            return Err(Error::Invalid(super::Invalid::Request(
+                "Give the token a name of 1 to 64 characters.".into(),
+            )));
+        }
+        self.create_token(&user.username, label, access, lifetime, &user.username)
+            .await
+    }
+
+    /// Revokes one of the signed-in user's own tokens (site admins: anyone's).
+    pub async fn revoke_own_token(&self, user_id: i64, credential_id: i64) -> Result<()> {
+        let user = self
+            .db
+            .user_by_id(user_id)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        let c = self
+            .db
+            .credential_by_id(credential_id)
+            .await?
+            .ok_or(Error::NotFound(Thing::Credential))?;
+        if c.user_id != Some(user_id) && !user.site_admin {
+            return Err(Error::Forbidden);
+        }
+        self.revoke_credential(credential_id, &user.username)
+            .await
+            .map(|_| ())
+    }
+
     /// Checks what a client presented as username and password (a password, an access
     /// token, a login token or a node secret) and says who it is.
     pub async fn authenticate(

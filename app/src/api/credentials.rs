@@ -1,6 +1,6 @@
-//! Credentials: the Docker Login button.
+//! Credentials: the Docker Login button and personal access tokens.
 
-use crate::model::DockerLoginCommand;
+use crate::model::{CreatedToken, DockerLoginCommand, TokenRow};
 use leptos::prelude::*;
 
 #[server(endpoint = "docker_login")]
@@ -21,4 +21,43 @@ pub async fn docker_login(account: String) -> Result<DockerLoginCommand, ServerF
             "docker tag alpine:3.20 {host}/{account}/alpine:3.20\ndocker push {host}/{account}/alpine:3.20"
         ),
     })
+}
+
+#[server(endpoint = "tokens")]
+pub async fn list_tokens() -> Result<Vec<TokenRow>, ServerFnError> {
+    use crate::server::Ports;
+    let user_id = super::session::session_user_id().await?;
+    expect_context::<Ports>()
+        .credentials
+        .tokens(user_id)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// `expires_days` 0 means the token does not expire.
+#[server(endpoint = "create_token")]
+pub async fn create_token(
+    label: String,
+    access: String,
+    expires_days: u32,
+) -> Result<CreatedToken, ServerFnError> {
+    use crate::server::Ports;
+    let user_id = super::session::session_user_id().await?;
+    let days = (expires_days > 0).then_some(expires_days);
+    expect_context::<Ports>()
+        .credentials
+        .create_token(user_id, &label, &access, days)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "revoke_token")]
+pub async fn revoke_token(id: i64) -> Result<(), ServerFnError> {
+    use crate::server::Ports;
+    let user_id = super::session::session_user_id().await?;
+    expect_context::<Ports>()
+        .credentials
+        .revoke_token(user_id, id)
+        .await
+        .map_err(ServerFnError::new)
 }

@@ -28,6 +28,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                     let href = format!("/a/{}", a.account);
                                     view! { <a href=href>{a.account.clone()}</a> }
                                 }).collect_view()}
+                                <a href="/tokens">"Tokens"</a>
                                 <span class="who" aria-label="Signed in as">{user.username.clone()}</span>
                                 <ActionForm action=sign_out attr:class="inline">
                                     <button type="submit" class="link">"Sign out"</button>

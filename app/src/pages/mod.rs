@@ -5,3 +5,4 @@ pub mod not_found;
 pub mod repositories;
 pub mod repository;
 pub mod sign_in;
+pub mod tokens;

@@ -108,7 +108,7 @@ pub fn RepositoriesPage() -> impl IntoView {
 }
 
 /// `2026-11-25 21:04 UTC` from Unix milliseconds.
-fn format_time(ms: i64) -> String {
+pub fn format_time(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);

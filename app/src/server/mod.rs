@@ -2,7 +2,7 @@
 //! services. `src/portal` implements them and provides them as context; this crate
 //! never sees the services themselves.
 
-use crate::model::{RepositoryRow, SessionUser, SignInRefusal, TagRow};
+use crate::model::{CreatedToken, RepositoryRow, SessionUser, SignInRefusal, TagRow, TokenRow};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -57,6 +57,16 @@ pub trait RepositoryPort: Send + Sync {
 #[async_trait::async_trait]
 pub trait CredentialPort: Send + Sync {
     /// Mints a 24-hour login credential; returns the username, the secret and its expiry.
+    async fn tokens(&self, user_id: i64) -> Result<Vec<TokenRow>, Refusal>;
+    /// `access` is pull, push or delete; `days` None means no expiry.
+    async fn create_token(
+        &self,
+        user_id: i64,
+        label: &str,
+        access: &str,
+        days: Option<u32>,
+    ) -> Result<CreatedToken, Refusal>;
+    async fn revoke_token(&self, user_id: i64, id: i64) -> Result<(), Refusal>;
     async fn docker_login(
         &self,
         user_id: i64,
