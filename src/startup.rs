@@ -102,6 +102,11 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
+    if let Some(token) = services.begin_setup().await? {
+        tracing::info!(
+            "No users yet. Create the first admin at {url}/setup?token={token} (the link works once)"
+        );
+    }
     tracing::info!(data_dir = %data.data_dir.display(), "Berth is listening on http://{addr}; open {url}");
     let app = app(services.clone(), args.public_url.clone());
     axum::serve(

@@ -429,3 +429,61 @@ fn tokens_are_created_listed_without_their_secret_and_revoked() {
     );
     assert!(page(&s, "/tokens", &alice).text().contains("revoked"));
 }
+
+#[test]
+fn the_first_start_setup_link_creates_one_site_admin_once() {
+    let s = Server::start();
+    let link = s
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .find_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.contains("/setup?token="))
+                .map(str::to_owned)
+        })
+        .expect("the setup link is logged when there is no user");
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    assert!(
+        Client::new(&s)
+            .get(&format!("/setup?token={token}"))
+            .text()
+            .contains("Create administrator")
+    );
+    let setup = |token: &str, user: &str| {
+        Client::new(&s).send(
+            "POST",
+            "/api/setup",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Accept", "text/html"),
+                ("Origin", &s.url("")),
+            ],
+            Some(format!("token={token}&username={user}&password=first+admin+pw").as_bytes()),
+        )
+    };
+    let wrong = setup("wrong", "mallory");
+    assert!(wrong.text().contains("no longer valid"), "{}", wrong.text());
+    assert!(
+        !wrong
+            .headers_all("set-cookie")
+            .iter()
+            .any(|c| c.starts_with("berth_session="))
+    );
+    let r = setup(&token, "root");
+    assert_eq!(r.status, 302, "{}", r.text());
+    let cookie = session_cookie(&r);
+    assert!(page(&s, "/", &cookie).text().contains("Signed in as root"));
+    // A site admin: every account's repositories are theirs to push to.
+    s.admin_json(&["account", "create", "acme"], None);
+    let t = token_access(&token_str(&s));
+    assert_eq!(t[0]["actions"], serde_json::json!(["push"]));
+    // The link worked once.
+    let again = setup(&token, "root2");
+    assert!(again.text().contains("no longer valid"), "{}", again.text());
+}
+
+fn token_str(s: &Server) -> String {
+    token(s, "root", "first admin pw", &["repository:acme/x:push"])
+}

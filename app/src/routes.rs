@@ -3,7 +3,7 @@
 use crate::components::layout::Layout;
 use crate::pages::{
     home::HomePage, not_found::NotFoundPage, repositories::RepositoriesPage,
-    repository::RepositoryPage, sign_in::SignInPage, tokens::TokensPage,
+    repository::RepositoryPage, setup::SetupPage, sign_in::SignInPage, tokens::TokensPage,
 };
 use leptos::prelude::*;
 use leptos_router::{
@@ -25,6 +25,7 @@ pub fn AppRoutes() -> impl IntoView {
                     <Route path=path!("/a/:account") view=RepositoriesPage ssr=SsrMode::Async/>
                     <Route path=path!("/r/*name") view=RepositoryPage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
+                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -2,7 +2,7 @@
 
 use super::entity::{accounts, memberships, users};
 use super::{Account, Db, DbResult, Membership, User};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 impl Db {
     pub async fn create_account(&self, name: &str, now: i64) -> DbResult<Account> {
@@ -55,6 +55,10 @@ impl Db {
 
     pub async fn user_by_id(&self, id: i64) -> DbResult<Option<User>> {
         Ok(users::Entity::find_by_id(id).one(&self.read).await?)
+    }
+
+    pub async fn count_users(&self) -> DbResult<u64> {
+        Ok(users::Entity::find().count(&self.read).await?)
     }
 
     pub async fn add_membership(

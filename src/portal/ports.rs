@@ -1,7 +1,7 @@
 //! The app's ports, implemented over the services. Service errors become words for
 //! people here, once; internal causes are logged.
 
-use crate::domain::{AccountName, RepositoryName, TagName, TokenAccess};
+use crate::domain::{AccountName, RepositoryName, TagName, TokenAccess, Username};
 use crate::services::{Error, Services};
 use app::model::{
     AccountRole, CreatedToken, RepositoryRow, SessionUser, SignInRefusal, TagRow, TokenRow,
@@ -54,6 +54,22 @@ impl AuthPort for ServicePorts {
                 Ok(id)
             }
             _ => Err(SignInRefusal::BadCredentials),
+        }
+    }
+
+    async fn create_first_admin(
+        &self,
+        token: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<i64, Refusal> {
+        let username = Username::parse(username).map_err(|e| e.0)?;
+        match self.0.finish_setup(token, &username, password).await {
+            Ok(user) => Ok(user.id),
+            Err(Error::Forbidden) => Err(
+                "This setup link is no longer valid. Ask your administrator for an account.".into(),
+            ),
+            Err(e) => Err(refusal(e)),
         }
     }
 

@@ -93,6 +93,41 @@ impl Services {
     }
 }
 
+impl Services {
+    /// When no user exists yet, mints the secret of the one-time setup link.
+    pub async fn begin_setup(&self) -> Result<Option<String>> {
+        if self.db.count_users().await? > 0 {
+            return Ok(None);
+        }
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
+        Ok(Some(token))
+    }
+
+    /// Creates the first site admin through the setup link, which then stops working.
+    pub async fn finish_setup(
+        &self,
+        token: &str,
+        username: &Username,
+        password: &str,
+    ) -> Result<User> {
+        let expected = self
+            .setup_token
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let valid = expected.is_some_and(|t| !token.is_empty() && t == token);
+        if !valid || self.db.count_users().await? > 0 {
+            return Err(Error::Forbidden);
+        }
+        let user = self
+            .create_user(username, password, None, true, "setup")
+            .await?;
+        *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        Ok(user)
+    }
+}
+
 /// Hashes a password with argon2id off the async threads: it is deliberately slow.
 pub async fn hash_password(password: &str) -> Result<String> {
     let password = password.to_owned();

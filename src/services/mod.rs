@@ -131,6 +131,8 @@ pub struct Services {
     pub tokens: Arc<tokens::TokenKeys>,
     pub limiter: Arc<limiter::LoginLimiter>,
     pub uploads: Arc<uploads::UploadLocks>,
+    /// The one-time secret of the first-run setup link, while no user exists.
+    pub setup_token: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Services {
@@ -141,6 +143,7 @@ impl Services {
             tokens: Arc::new(tokens),
             limiter: Arc::new(limiter::LoginLimiter::default()),
             uploads: Arc::new(uploads::UploadLocks::default()),
+            setup_token: Arc::default(),
         }
     }
 }

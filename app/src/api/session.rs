@@ -61,6 +61,27 @@ pub async fn sign_in(username: String, password: String) -> Result<(), ServerFnE
     Ok(())
 }
 
+#[server(endpoint = "setup")]
+pub async fn setup(token: String, username: String, password: String) -> Result<(), ServerFnError> {
+    use crate::server::Ports;
+    let session: tower_sessions::Session = leptos_axum::extract().await?;
+    let user_id = expect_context::<Ports>()
+        .auth
+        .create_first_admin(&token, username.trim(), &password)
+        .await
+        .map_err(ServerFnError::new)?;
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    session
+        .insert(USER_KEY, user_id)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), ServerFnError> {
     let session: tower_sessions::Session = leptos_axum::extract().await?;

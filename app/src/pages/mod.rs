@@ -4,5 +4,6 @@ pub mod home;
 pub mod not_found;
 pub mod repositories;
 pub mod repository;
+pub mod setup;
 pub mod sign_in;
 pub mod tokens;

@@ -18,6 +18,13 @@ pub trait AuthPort: Send + Sync {
         password: &str,
         client: Option<IpAddr>,
     ) -> Result<i64, SignInRefusal>;
+    /// Creates the first site admin with the one-time setup token; their id.
+    async fn create_first_admin(
+        &self,
+        token: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<i64, Refusal>;
     /// The user behind a session, if they still exist.
     async fn user(&self, user_id: i64) -> Option<SessionUser>;
 }
