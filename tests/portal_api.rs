@@ -487,3 +487,30 @@ fn the_first_start_setup_link_creates_one_site_admin_once() {
 fn token_str(s: &Server) -> String {
     token(s, "root", "first admin pw", &["repository:acme/x:push"])
 }
+
+#[test]
+fn the_repository_list_is_paginated_on_the_server() {
+    let s = Server::start();
+    s.tenant("acme", "alice", PW, "admin");
+    let scopes: Vec<String> = (0..30)
+        .map(|i| format!("repository:acme/r{i:02}:pull,push"))
+        .collect();
+    let scope_refs: Vec<&str> = scopes.iter().map(String::as_str).collect();
+    let a = Client::with_bearer(&s, &token(&s, "alice", PW, &scope_refs));
+    for i in 0..30 {
+        push_blob(&a, &format!("acme/r{i:02}"), b"x");
+    }
+    let cookie = session_cookie(&sign_in(&s, "alice", PW));
+    let first = page(&s, "/a/acme", &cookie).text();
+    assert_eq!(first.matches("<td class=\"name\">").count(), 25, "{first}");
+    assert!(
+        first.contains("30 repositories — page 1 of 2") && first.contains("rel=\"next\""),
+        "{first}"
+    );
+    let second = page(&s, "/a/acme?page=2&q=", &cookie).text();
+    assert_eq!(second.matches("<td class=\"name\">").count(), 5, "{second}");
+    assert!(
+        second.contains("acme/r29") && !second.contains(">acme/r00<"),
+        "{second}"
+    );
+}

@@ -98,13 +98,33 @@ pub fn RepositoriesPage() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                            <p class="muted">{format!("{} repositories — page {} of {}", l.total, l.page, pages)}</p>
+                            <nav class="pager" aria-label="Pages">
+                                <span class="muted">{format!("{} repositories — page {} of {}", l.total, l.page, pages)}</span>
+                                {(l.page > 1).then(|| view! {
+                                    <a rel="prev" href=format!("?page={}&q={}", l.page - 1, query_escape(&filter()))>"Previous"</a>
+                                })}
+                                {(l.page < pages).then(|| view! {
+                                    <a rel="next" href=format!("?page={}&q={}", l.page + 1, query_escape(&filter()))>"Next"</a>
+                                })}
+                            </nav>
                         }.into_any()
                     }
                 }
             })}
         </Suspense>
     }
+}
+
+/// Percent-encodes a query value.
+fn query_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// `2026-11-25 21:04 UTC` from Unix milliseconds.
