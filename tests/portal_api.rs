@@ -23,6 +23,21 @@ fn sign_in(s: &Server, user: &str, password: &str) -> Resp {
     )
 }
 
+/// A server function call as the app's JavaScript makes it: form body, JSON answer.
+fn post_form(s: &Server, cookie: &str, path: &str, body: &str) -> Resp {
+    Client::new(s).send(
+        "POST",
+        path,
+        &[
+            ("Cookie", cookie),
+            ("Origin", &s.url("")),
+            ("Accept", "application/json"),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        Some(body.as_bytes()),
+    )
+}
+
 fn session_cookie(r: &Resp) -> String {
     r.headers_all("set-cookie")
         .into_iter()
@@ -160,16 +175,11 @@ fn the_docker_login_button_mints_a_working_day_long_credential() {
     s.tenant("globex", "bob", PW, "admin");
     let cookie = session_cookie(&sign_in(&s, "alice", PW));
     let call = |cookie: &str, account: &str| {
-        Client::new(&s).send(
-            "POST",
+        post_form(
+            &s,
+            cookie,
             "/api/docker_login",
-            &[
-                ("Cookie", cookie),
-                ("Origin", &s.url("")),
-                ("Accept", "application/json"),
-                ("Content-Type", "application/x-www-form-urlencoded"),
-            ],
-            Some(format!("account={account}").as_bytes()),
+            &format!("account={account}"),
         )
     };
     let r = call(&cookie, "acme");
@@ -238,16 +248,11 @@ fn a_tag_is_deleted_only_with_its_name_typed_and_the_right_to_delete() {
     push_image(&a, "acme/web", "1.0", &[b"one"]);
     push_image(&a, "acme/web", "2.0", &[b"two"]);
     let delete = |cookie: &str, tag: &str, typed: &str| {
-        Client::new(&s).send(
-            "POST",
+        post_form(
+            &s,
+            cookie,
             "/api/delete_tag",
-            &[
-                ("Cookie", cookie),
-                ("Origin", &s.url("")),
-                ("Accept", "application/json"),
-                ("Content-Type", "application/x-www-form-urlencoded"),
-            ],
-            Some(format!("repository=acme%2Fweb&tag={tag}&confirm={typed}").as_bytes()),
+            &format!("repository=acme%2Fweb&tag={tag}&confirm={typed}"),
         )
     };
     let alice = session_cookie(&sign_in(&s, "alice", PW));
@@ -328,16 +333,11 @@ fn only_an_admin_deletes_a_repository_and_only_by_its_full_name() {
     );
     push_image(&a, "acme/web", "1.0", &[b"one"]);
     let delete = |cookie: &str, typed: &str| {
-        Client::new(&s).send(
-            "POST",
+        post_form(
+            &s,
+            cookie,
             "/api/delete_repository",
-            &[
-                ("Cookie", cookie),
-                ("Origin", &s.url("")),
-                ("Accept", "application/json"),
-                ("Content-Type", "application/x-www-form-urlencoded"),
-            ],
-            Some(format!("repository=acme%2Fweb&confirm={typed}").as_bytes()),
+            &format!("repository=acme%2Fweb&confirm={typed}"),
         )
     };
     let wes = session_cookie(&sign_in(&s, "wes", PW));
@@ -375,19 +375,7 @@ fn tokens_are_created_listed_without_their_secret_and_revoked() {
     s.tenant("acme", "alice", PW, "write");
     s.tenant("globex", "bob", PW, "admin");
     let alice = session_cookie(&sign_in(&s, "alice", PW));
-    let post = |cookie: &str, path: &str, body: &str| {
-        Client::new(&s).send(
-            "POST",
-            path,
-            &[
-                ("Cookie", cookie),
-                ("Origin", &s.url("")),
-                ("Accept", "application/json"),
-                ("Content-Type", "application/x-www-form-urlencoded"),
-            ],
-            Some(body.as_bytes()),
-        )
-    };
+    let post = |cookie: &str, path: &str, body: &str| post_form(&s, cookie, path, body);
     let r = post(
         &alice,
         "/api/create_token",

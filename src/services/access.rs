@@ -105,6 +105,28 @@ impl Services {
         ))
     }
 
+    /// The account and the user, when the user belongs to it or is a site admin;
+    /// `Forbidden` otherwise, also for an account that does not exist.
+    pub async fn member_of(
+        &self,
+        user_id: i64,
+        account: &crate::domain::AccountName,
+    ) -> Result<(crate::db::Account, crate::db::User)> {
+        let account = self
+            .account(account)
+            .await
+            .map_err(|_| super::Error::Forbidden)?;
+        let user = self
+            .db
+            .user_by_id(user_id)
+            .await?
+            .ok_or(super::Error::Unauthenticated)?;
+        if !user.site_admin && self.db.membership(account.id, user_id).await?.is_none() {
+            return Err(super::Error::Forbidden);
+        }
+        Ok((account, user))
+    }
+
     /// Whether a credential-based principal is still valid: not revoked, not expired.
     pub async fn principal_is_current(&self, principal: &Principal) -> Result<bool> {
         let Some(id) = principal.credential_id else {

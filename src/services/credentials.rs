@@ -67,15 +67,7 @@ impl Services {
         user_id: i64,
         account: &AccountName,
     ) -> Result<NewSecret> {
-        let account = self.account(account).await.map_err(|_| Error::Forbidden)?;
-        let user = self
-            .db
-            .user_by_id(user_id)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
-        if !user.site_admin && self.db.membership(account.id, user_id).await?.is_none() {
-            return Err(Error::Forbidden);
-        }
+        let (account, user) = self.member_of(user_id, account).await?;
         let new = self
             .insert_credential(
                 CredentialKind::Login,

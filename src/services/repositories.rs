@@ -76,15 +76,7 @@ impl Services {
         page: u64,
         per_page: u64,
     ) -> Result<(Vec<crate::db::RepositorySummary>, u64)> {
-        let account = self.account(account).await.map_err(|_| Error::Forbidden)?;
-        let user = self
-            .db
-            .user_by_id(user_id)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
-        if !user.site_admin && self.db.membership(account.id, user_id).await?.is_none() {
-            return Err(Error::Forbidden);
-        }
+        let (account, _) = self.member_of(user_id, account).await?;
         let per_page = per_page.clamp(1, MAX_PORTAL_PAGE);
         let offset = page.saturating_sub(1).saturating_mul(per_page);
         Ok(self

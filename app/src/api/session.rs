@@ -31,6 +31,25 @@ pub fn request_host() -> String {
         .unwrap_or_else(|| "localhost".to_owned())
 }
 
+/// Signs the user in on this session and sends them to the start page. The session
+/// gets a new id, so an id planted before sign-in cannot be ridden.
+#[cfg(feature = "ssr")]
+async fn start_session(
+    session: &tower_sessions::Session,
+    user_id: i64,
+) -> Result<(), ServerFnError> {
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    session
+        .insert(USER_KEY, user_id)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(username: String, password: String) -> Result<(), ServerFnError> {
     use crate::server::Ports;
@@ -48,17 +67,7 @@ pub async fn sign_in(username: String, password: String) -> Result<(), ServerFnE
             return Ok(());
         }
     };
-    // A new id at sign-in, so a session id planted before cannot be ridden.
-    session
-        .cycle_id()
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
-    session
-        .insert(USER_KEY, user_id)
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
-    leptos_axum::redirect("/");
-    Ok(())
+    start_session(&session, user_id).await
 }
 
 #[server(endpoint = "setup")]
@@ -70,16 +79,7 @@ pub async fn setup(token: String, username: String, password: String) -> Result<
         .create_first_admin(&token, username.trim(), &password)
         .await
         .map_err(ServerFnError::new)?;
-    session
-        .cycle_id()
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
-    session
-        .insert(USER_KEY, user_id)
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
-    leptos_axum::redirect("/");
-    Ok(())
+    start_session(&session, user_id).await
 }
 
 #[server(endpoint = "sign_out")]
