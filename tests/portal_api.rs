@@ -502,3 +502,89 @@ fn the_repository_list_is_paginated_on_the_server() {
         "{second}"
     );
 }
+
+#[test]
+fn account_admins_create_and_revoke_nodes_that_only_pull() {
+    let s = Server::start();
+    s.tenant("acme", "alice", PW, "admin");
+    s.admin_json(
+        &[
+            "user",
+            "create",
+            "wes",
+            "--account",
+            "acme",
+            "--role",
+            "write",
+        ],
+        Some(PW),
+    );
+    let a = Client::with_bearer(
+        &s,
+        &token(&s, "alice", PW, &["repository:acme/web:pull,push"]),
+    );
+    push_image(&a, "acme/web", "1.0", &[b"one"]);
+    let wes = session_cookie(&sign_in(&s, "wes", PW));
+    let r = post_form(&s, &wes, "/api/create_node", "account=acme&name=edge-1");
+    assert!(
+        r.text().contains("You do not have access to that."),
+        "{}",
+        r.text()
+    );
+
+    let alice = session_cookie(&sign_in(&s, "alice", PW));
+    let r = post_form(&s, &alice, "/api/create_node", "account=acme&name=edge-1");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let node = r.json();
+    assert_eq!(node["username"], "acme+edge-1");
+    let secret = node["secret"].as_str().unwrap().to_owned();
+    let t = token(
+        &s,
+        "acme+edge-1",
+        &secret,
+        &["repository:acme/web:pull,push"],
+    );
+    assert_eq!(token_access(&t)[0]["actions"], serde_json::json!(["pull"]));
+
+    let html = page(&s, "/a/acme/nodes", &wes).text();
+    assert!(
+        html.contains("acme+edge-1") && !html.contains(&secret),
+        "members see nodes, never secrets"
+    );
+    let id = s.admin_json(&["node", "create", "edge-2", "--account", "acme"], None)["id"]
+        .as_i64()
+        .unwrap();
+    assert!(
+        post_form(
+            &s,
+            &wes,
+            "/api/revoke_node",
+            &format!("account=acme&id={id}")
+        )
+        .text()
+        .contains("You do not have access")
+    );
+    let listed = page(&s, "/a/acme/nodes", &alice).text();
+    let first_id = listed
+        .split("name=\"id\" value=\"")
+        .nth(2)
+        .and_then(|x| x.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!first_id.is_empty(), "{listed}");
+    assert_eq!(
+        post_form(
+            &s,
+            &alice,
+            "/api/revoke_node",
+            &format!("account=acme&id={first_id}")
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        token_resp(&s, "acme+edge-1", &secret, &[]).status,
+        401,
+        "revoked at once"
+    );
+}

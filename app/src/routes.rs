@@ -2,7 +2,7 @@
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    home::HomePage, not_found::NotFoundPage, repositories::RepositoriesPage,
+    home::HomePage, nodes::NodesPage, not_found::NotFoundPage, repositories::RepositoriesPage,
     repository::RepositoryPage, setup::SetupPage, sign_in::SignInPage, tokens::TokensPage,
 };
 use leptos::prelude::*;
@@ -23,6 +23,7 @@ pub fn AppRoutes() -> impl IntoView {
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/a/:account") view=RepositoriesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/a/:account/nodes") view=NodesPage ssr=SsrMode::Async/>
                     <Route path=path!("/r/*name") view=RepositoryPage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>

@@ -1,10 +1,11 @@
 //! The app's ports, implemented over the services. Service errors become words for
 //! people here, once; internal causes are logged.
 
-use crate::domain::{AccountName, RepositoryName, TagName, TokenAccess, Username};
+use crate::domain::{AccountName, NodeName, RepositoryName, TagName, TokenAccess, Username};
 use crate::services::{Error, Services};
 use app::model::{
-    AccountRole, CreatedToken, RepositoryRow, SessionUser, SignInRefusal, TagRow, TokenRow,
+    AccountRole, CreatedNode, CreatedToken, NodeRow, RepositoryRow, SessionUser, SignInRefusal,
+    TagRow, TokenRow,
 };
 use app::server::{AuthPort, CredentialPort, Refusal, RepositoryPort};
 use std::net::IpAddr;
@@ -171,6 +172,52 @@ impl RepositoryPort for ServicePorts {
 
 #[async_trait::async_trait]
 impl CredentialPort for ServicePorts {
+    async fn nodes(&self, user_id: i64, account: &str) -> Result<Vec<NodeRow>, Refusal> {
+        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+        Ok(self
+            .0
+            .account_nodes(user_id, &account)
+            .await
+            .map_err(refusal)?
+            .into_iter()
+            .map(|c| NodeRow {
+                id: c.id,
+                username: format!("{account}+{}", c.name),
+                name: c.name,
+                created_at_ms: c.created_at,
+                last_used_at_ms: c.last_used_at,
+                revoked: c.revoked_at.is_some(),
+            })
+            .collect())
+    }
+
+    async fn create_node(
+        &self,
+        user_id: i64,
+        account: &str,
+        name: &str,
+    ) -> Result<CreatedNode, Refusal> {
+        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+        let name = NodeName::parse(name).map_err(|e| e.0)?;
+        let new = self
+            .0
+            .create_account_node(user_id, &account, &name)
+            .await
+            .map_err(refusal)?;
+        Ok(CreatedNode {
+            username: format!("{account}+{name}"),
+            secret: new.secret,
+        })
+    }
+
+    async fn revoke_node(&self, user_id: i64, account: &str, id: i64) -> Result<(), Refusal> {
+        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+        self.0
+            .revoke_account_node(user_id, &account, id)
+            .await
+            .map_err(refusal)
+    }
+
     async fn tokens(&self, user_id: i64) -> Result<Vec<TokenRow>, Refusal> {
         Ok(self
             .0

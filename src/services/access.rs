@@ -127,6 +127,25 @@ impl Services {
         Ok((account, user))
     }
 
+    /// Like [`Self::member_of`], but the user must be an admin of the account.
+    pub async fn admin_of(
+        &self,
+        user_id: i64,
+        account: &crate::domain::AccountName,
+    ) -> Result<(crate::db::Account, crate::db::User)> {
+        let (account, user) = self.member_of(user_id, account).await?;
+        let admin = user.site_admin
+            || self
+                .db
+                .membership(account.id, user_id)
+                .await?
+                .is_some_and(|m| m.role == Role::Admin.as_str());
+        if !admin {
+            return Err(super::Error::Forbidden);
+        }
+        Ok((account, user))
+    }
+
     /// Whether a credential-based principal is still valid: not revoked, not expired.
     pub async fn principal_is_current(&self, principal: &Principal) -> Result<bool> {
         let Some(id) = principal.credential_id else {

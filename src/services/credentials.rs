@@ -289,6 +289,49 @@ impl Services {
             .map(|_| ())
     }
 
+    /// The nodes of an account, for its members.
+    pub async fn account_nodes(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+    ) -> Result<Vec<Credential>> {
+        let (account, _) = self.member_of(user_id, account).await?;
+        Ok(self
+            .db
+            .credentials_of_account(account.id, CredentialKind::Node.as_str())
+            .await?)
+    }
+
+    /// Creates a node of an account; its admins only.
+    pub async fn create_account_node(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        name: &NodeName,
+    ) -> Result<NewSecret> {
+        let (_, user) = self.admin_of(user_id, account).await?;
+        self.create_node(name, account, &user.username).await
+    }
+
+    /// Revokes a node of an account; its admins only.
+    pub async fn revoke_account_node(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        id: i64,
+    ) -> Result<()> {
+        let (account, user) = self.admin_of(user_id, account).await?;
+        let c = self
+            .db
+            .credential_by_id(id)
+            .await?
+            .ok_or(Error::NotFound(Thing::Credential))?;
+        if c.account_id != Some(account.id) || c.kind != CredentialKind::Node.as_str() {
+            return Err(Error::Forbidden);
+        }
+        self.revoke_credential(id, &user.username).await.map(|_| ())
+    }
+
     /// Checks what a client presented as username and password (a password, an access
     /// token, a login token or a node secret) and says who it is.
     pub async fn authenticate(

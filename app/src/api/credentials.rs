@@ -1,6 +1,6 @@
 //! Credentials: the Docker Login button and personal access tokens.
 
-use crate::model::{CreatedToken, DockerLoginCommand, TokenRow};
+use crate::model::{CreatedNode, CreatedToken, DockerLoginCommand, NodeRow, TokenRow};
 use leptos::prelude::*;
 
 #[server(endpoint = "docker_login")]
@@ -58,6 +58,39 @@ pub async fn revoke_token(id: i64) -> Result<(), ServerFnError> {
     expect_context::<Ports>()
         .credentials
         .revoke_token(user_id, id)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "nodes")]
+pub async fn list_nodes(account: String) -> Result<Vec<NodeRow>, ServerFnError> {
+    use crate::server::Ports;
+    let user_id = super::session::session_user_id().await?;
+    expect_context::<Ports>()
+        .credentials
+        .nodes(user_id, &account)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "create_node")]
+pub async fn create_node(account: String, name: String) -> Result<CreatedNode, ServerFnError> {
+    use crate::server::Ports;
+    let user_id = super::session::session_user_id().await?;
+    expect_context::<Ports>()
+        .credentials
+        .create_node(user_id, &account, name.trim())
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "revoke_node")]
+pub async fn revoke_node(account: String, id: i64) -> Result<(), ServerFnError> {
+    use crate::server::Ports;
+    let user_id = super::session::session_user_id().await?;
+    expect_context::<Ports>()
+        .credentials
+        .revoke_node(user_id, &account, id)
         .await
         .map_err(ServerFnError::new)
 }

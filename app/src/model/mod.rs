@@ -82,6 +82,25 @@ pub struct CreatedToken {
     pub secret: String,
 }
 
+/// A node (machine credential) as listed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeRow {
+    pub id: i64,
+    pub name: String,
+    /// What the machine gives `docker login -u`: `account+name`.
+    pub username: String,
+    pub created_at_ms: i64,
+    pub last_used_at_ms: Option<i64>,
+    pub revoked: bool,
+}
+
+/// A node just created: the only time its secret is shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedNode {
+    pub username: String,
+    pub secret: String,
+}
+
 /// One row of the Repositories page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RepositoryRow {

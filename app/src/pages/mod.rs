@@ -1,6 +1,7 @@
 //! One component per page.
 
 pub mod home;
+pub mod nodes;
 pub mod not_found;
 pub mod repositories;
 pub mod repository;

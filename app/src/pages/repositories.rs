@@ -36,10 +36,13 @@ pub fn RepositoriesPage() -> impl IntoView {
                 <h1>"Repositories"</h1>
                 <p class="muted">"Namespace " <code>{account}</code></p>
             </div>
+            <div class="head-actions">
+            <a class="button" href=move || format!("/a/{}/nodes", account())>"Nodes"</a>
             <ActionForm action=login>
                 <input type="hidden" name="account" value=account/>
                 <button class="primary" type="submit">"Docker Login"</button>
             </ActionForm>
+            </div>
         </div>
         {move || login.value().get().map(|r| match r {
             Ok(c) => view! {

@@ -2,7 +2,9 @@
 //! services. `src/portal` implements them and provides them as context; this crate
 //! never sees the services themselves.
 
-use crate::model::{CreatedToken, RepositoryRow, SessionUser, SignInRefusal, TagRow, TokenRow};
+use crate::model::{
+    CreatedNode, CreatedToken, NodeRow, RepositoryRow, SessionUser, SignInRefusal, TagRow, TokenRow,
+};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -74,6 +76,14 @@ pub trait CredentialPort: Send + Sync {
         days: Option<u32>,
     ) -> Result<CreatedToken, Refusal>;
     async fn revoke_token(&self, user_id: i64, id: i64) -> Result<(), Refusal>;
+    async fn nodes(&self, user_id: i64, account: &str) -> Result<Vec<NodeRow>, Refusal>;
+    async fn create_node(
+        &self,
+        user_id: i64,
+        account: &str,
+        name: &str,
+    ) -> Result<CreatedNode, Refusal>;
+    async fn revoke_node(&self, user_id: i64, account: &str, id: i64) -> Result<(), Refusal>;
     async fn docker_login(
         &self,
         user_id: i64,
