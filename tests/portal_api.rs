@@ -588,3 +588,36 @@ fn account_admins_create_and_revoke_nodes_that_only_pull() {
         "revoked at once"
     );
 }
+
+#[test]
+fn the_activity_page_shows_the_accounts_audit_log_newest_first() {
+    let s = Server::start();
+    s.tenant("acme", "alice", PW, "admin");
+    s.tenant("globex", "bob", PW, "admin");
+    let a = Client::with_bearer(
+        &s,
+        &token(&s, "alice", PW, &["repository:acme/web:pull,push,delete"]),
+    );
+    push_image(&a, "acme/web", "1.0", &[b"one"]);
+    assert_eq!(
+        a.send("DELETE", "/v2/acme/web/manifests/1.0", &[], None)
+            .status,
+        202
+    );
+    let alice = session_cookie(&sign_in(&s, "alice", PW));
+    let html = page(&s, "/a/acme/activity", &alice).text();
+    let push = html.find(">manifest.push<").expect("the push is listed");
+    let delete = html.find(">tag.delete<").expect("the deletion is listed");
+    assert!(delete < push, "newest first: {html}");
+    let only_deletes = page(&s, "/a/acme/activity?kind=delete&repository=", &alice).text();
+    assert!(
+        only_deletes.contains(">tag.delete<") && !only_deletes.contains(">manifest.push<"),
+        "{only_deletes}"
+    );
+    let bob = session_cookie(&sign_in(&s, "bob", PW));
+    let other = page(&s, "/a/acme/activity", &bob).text();
+    assert!(
+        other.contains("You do not have access to that.") && !other.contains("manifest.push"),
+        "{other}"
+    );
+}

@@ -2,8 +2,9 @@
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    home::HomePage, nodes::NodesPage, not_found::NotFoundPage, repositories::RepositoriesPage,
-    repository::RepositoryPage, setup::SetupPage, sign_in::SignInPage, tokens::TokensPage,
+    activity::ActivityPage, home::HomePage, nodes::NodesPage, not_found::NotFoundPage,
+    repositories::RepositoriesPage, repository::RepositoryPage, setup::SetupPage,
+    sign_in::SignInPage, tokens::TokensPage,
 };
 use leptos::prelude::*;
 use leptos_router::{
@@ -24,6 +25,7 @@ pub fn AppRoutes() -> impl IntoView {
                     <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/a/:account") view=RepositoriesPage ssr=SsrMode::Async/>
                     <Route path=path!("/a/:account/nodes") view=NodesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/a/:account/activity") view=ActivityPage ssr=SsrMode::Async/>
                     <Route path=path!("/r/*name") view=RepositoryPage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>

@@ -29,3 +29,40 @@ impl Db {
         Ok(())
     }
 }
+
+impl Db {
+    /// A page of an account's audit events, newest first, optionally only actions
+    /// starting with one of `action_prefixes` and only one repository; with the total.
+    pub async fn audit_page(
+        &self,
+        account_id: i64,
+        action_prefixes: &[&str],
+        repository: Option<&str>,
+        offset: u64,
+        limit: u64,
+    ) -> DbResult<(Vec<super::AuditEvent>, u64)> {
+        use sea_orm::{
+            ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+            QuerySelect,
+        };
+        let mut q =
+            audit_events::Entity::find().filter(audit_events::Column::AccountId.eq(account_id));
+        if !action_prefixes.is_empty() {
+            let any = action_prefixes.iter().fold(Condition::any(), |c, p| {
+                c.add(audit_events::Column::Action.starts_with(*p))
+            });
+            q = q.filter(any);
+        }
+        if let Some(r) = repository {
+            q = q.filter(audit_events::Column::Repository.eq(r));
+        }
+        let total = q.clone().count(&self.read).await?;
+        let rows = q
+            .order_by_desc(audit_events::Column::Id)
+            .offset(offset)
+            .limit(limit)
+            .all(&self.read)
+            .await?;
+        Ok((rows, total))
+    }
+}

@@ -34,7 +34,8 @@ pub fn router(services: Services, secure_cookies: bool) -> Router {
     let ports = Ports {
         auth: port.clone(),
         repositories: port.clone(),
-        credentials: port,
+        credentials: port.clone(),
+        activity: port,
     };
     let context = move || leptos::prelude::provide_context(ports.clone());
     let sessions = SessionManagerLayer::new(sessions::DbSessionStore(services))

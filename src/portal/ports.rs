@@ -4,10 +4,10 @@
 use crate::domain::{AccountName, NodeName, RepositoryName, TagName, TokenAccess, Username};
 use crate::services::{Error, Services};
 use app::model::{
-    AccountRole, CreatedNode, CreatedToken, NodeRow, RepositoryRow, SessionUser, SignInRefusal,
-    TagRow, TokenRow,
+    AccountRole, ActivityLog, ActivityRow, CreatedNode, CreatedToken, NodeRow, RepositoryRow,
+    SessionUser, SignInRefusal, TagRow, TokenRow,
 };
-use app::server::{AuthPort, CredentialPort, Refusal, RepositoryPort};
+use app::server::{ActivityPort, AuthPort, CredentialPort, Refusal, RepositoryPort};
 use std::net::IpAddr;
 
 pub struct ServicePorts(pub Services);
@@ -284,5 +284,43 @@ impl CredentialPort for ServicePorts {
             new.secret,
             new.credential.expires_at.unwrap_or_default(),
         ))
+    }
+}
+
+#[async_trait::async_trait]
+impl ActivityPort for ServicePorts {
+    async fn activity(
+        &self,
+        user_id: i64,
+        account: &str,
+        kind: &str,
+        repository: &str,
+        page: u64,
+    ) -> Result<ActivityLog, Refusal> {
+        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+        let repository = match repository {
+            "" => None,
+            r => Some(RepositoryName::parse(r).map_err(|e| e.0)?),
+        };
+        let (rows, total) = self
+            .0
+            .account_activity(user_id, &account, kind, repository.as_ref(), page)
+            .await
+            .map_err(refusal)?;
+        Ok(ActivityLog {
+            rows: rows
+                .into_iter()
+                .map(|e| ActivityRow {
+                    at_ms: e.created_at,
+                    actor: e.actor,
+                    action: e.action,
+                    repository: e.repository,
+                    detail: e.detail,
+                })
+                .collect(),
+            total,
+            page,
+            per_page: crate::services::audit::ACTIVITY_PAGE,
+        })
     }
 }

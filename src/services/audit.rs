@@ -29,3 +29,39 @@ impl Services {
         }
     }
 }
+
+/// Events per page of the Activity page.
+pub const ACTIVITY_PAGE: u64 = 50;
+
+impl Services {
+    /// A page (from 1) of an account's audit log for its members, newest first.
+    /// `kind` is one of push, delete, login, credentials (anything else: all).
+    pub async fn account_activity(
+        &self,
+        user_id: i64,
+        account: &crate::domain::AccountName,
+        kind: &str,
+        repository: Option<&crate::domain::RepositoryName>,
+        page: u64,
+    ) -> super::Result<(Vec<crate::db::AuditEvent>, u64)> {
+        let (account, _) = self.member_of(user_id, account).await?;
+        let offset = page.saturating_sub(1).saturating_mul(ACTIVITY_PAGE);
+        let repository = repository.map(|r| r.as_str());
+        let prefixes: &[&str] = match kind {
+            "push" => &["manifest.push"],
+            "delete" => &[
+                "tag.delete",
+                "manifest.delete",
+                "blob.delete",
+                "repository.delete",
+            ],
+            "login" => &["login", "portal.sign_in"],
+            "credentials" => &["token.", "node.", "login_token.", "user.", "account."],
+            _ => &[],
+        };
+        Ok(self
+            .db
+            .audit_page(account.id, prefixes, repository, offset, ACTIVITY_PAGE)
+            .await?)
+    }
+}

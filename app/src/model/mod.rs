@@ -101,6 +101,25 @@ pub struct CreatedNode {
     pub secret: String,
 }
 
+/// One event of the Activity page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityRow {
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub repository: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// A page of an account's audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityLog {
+    pub rows: Vec<ActivityRow>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
 /// One row of the Repositories page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RepositoryRow {

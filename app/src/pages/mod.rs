@@ -1,5 +1,6 @@
 //! One component per page.
 
+pub mod activity;
 pub mod home;
 pub mod nodes;
 pub mod not_found;

@@ -37,6 +37,7 @@ pub fn RepositoriesPage() -> impl IntoView {
                 <p class="muted">"Namespace " <code>{account}</code></p>
             </div>
             <div class="head-actions">
+            <a class="button" href=move || format!("/a/{}/activity", account())>"Activity"</a>
             <a class="button" href=move || format!("/a/{}/nodes", account())>"Nodes"</a>
             <ActionForm action=login>
                 <input type="hidden" name="account" value=account/>

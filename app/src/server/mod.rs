@@ -3,7 +3,8 @@
 //! never sees the services themselves.
 
 use crate::model::{
-    CreatedNode, CreatedToken, NodeRow, RepositoryRow, SessionUser, SignInRefusal, TagRow, TokenRow,
+    ActivityLog, CreatedNode, CreatedToken, NodeRow, RepositoryRow, SessionUser, SignInRefusal,
+    TagRow, TokenRow,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -91,10 +92,25 @@ pub trait CredentialPort: Send + Sync {
     ) -> Result<(String, String, i64), Refusal>;
 }
 
+#[async_trait::async_trait]
+pub trait ActivityPort: Send + Sync {
+    /// A page (from 1) of an account's audit log; `kind` is push, delete, login,
+    /// credentials or empty for all; `repository` empty for all.
+    async fn activity(
+        &self,
+        user_id: i64,
+        account: &str,
+        kind: &str,
+        repository: &str,
+        page: u64,
+    ) -> Result<ActivityLog, Refusal>;
+}
+
 /// Every port, as one context value.
 #[derive(Clone)]
 pub struct Ports {
     pub auth: Arc<dyn AuthPort>,
     pub repositories: Arc<dyn RepositoryPort>,
     pub credentials: Arc<dyn CredentialPort>,
+    pub activity: Arc<dyn ActivityPort>,
 }
