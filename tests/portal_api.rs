@@ -228,18 +228,7 @@ fn the_docker_login_button_mints_a_working_day_long_credential() {
 fn a_tag_is_deleted_only_with_its_name_typed_and_the_right_to_delete() {
     let s = Server::start();
     s.tenant("acme", "alice", PW, "write");
-    s.admin_json(
-        &[
-            "user",
-            "create",
-            "rita",
-            "--account",
-            "acme",
-            "--role",
-            "read",
-        ],
-        Some(PW),
-    );
+    s.member("acme", "rita", PW, "read");
     s.tenant("globex", "bob", PW, "admin");
     let a = Client::with_bearer(
         &s,
@@ -310,18 +299,7 @@ fn a_tag_is_deleted_only_with_its_name_typed_and_the_right_to_delete() {
 fn only_an_admin_deletes_a_repository_and_only_by_its_full_name() {
     let s = Server::start();
     s.tenant("acme", "alice", PW, "admin");
-    s.admin_json(
-        &[
-            "user",
-            "create",
-            "wes",
-            "--account",
-            "acme",
-            "--role",
-            "write",
-        ],
-        Some(PW),
-    );
+    s.member("acme", "wes", PW, "write");
     let a = Client::with_bearer(
         &s,
         &token(
@@ -507,18 +485,7 @@ fn the_repository_list_is_paginated_on_the_server() {
 fn account_admins_create_and_revoke_nodes_that_only_pull() {
     let s = Server::start();
     s.tenant("acme", "alice", PW, "admin");
-    s.admin_json(
-        &[
-            "user",
-            "create",
-            "wes",
-            "--account",
-            "acme",
-            "--role",
-            "write",
-        ],
-        Some(PW),
-    );
+    s.member("acme", "wes", PW, "write");
     let a = Client::with_bearer(
         &s,
         &token(&s, "alice", PW, &["repository:acme/web:pull,push"]),

@@ -117,6 +117,11 @@ impl Server {
     /// Creates an account and a user in it with the given role.
     pub fn tenant(&self, account: &str, user: &str, password: &str, role: &str) {
         self.admin_json(&["account", "create", account], None);
+        self.member(account, user, password, role);
+    }
+
+    /// Creates a user in an existing account with the given role.
+    pub fn member(&self, account: &str, user: &str, password: &str, role: &str) {
         self.admin_json(
             &["user", "create", user, "--account", account, "--role", role],
             Some(password),
