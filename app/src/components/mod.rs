@@ -3,3 +3,4 @@
 pub mod confirm_dialog;
 pub mod copy_button;
 pub mod layout;
+pub mod server_error;

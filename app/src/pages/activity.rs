@@ -2,7 +2,7 @@
 //! newest first, filterable by kind and repository.
 
 use crate::api::activity::list_activity;
-use crate::api::session::error_text;
+use crate::components::server_error::ServerError;
 use crate::pages::repositories::format_time;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -50,7 +50,7 @@ pub fn ActivityPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match log.await {
-                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <ServerError error=e/> }.into_any(),
                     Ok(l) if l.rows.is_empty() => view! { <p class="empty">"Nothing happened yet."</p> }.into_any(),
                     Ok(l) => {
                         let pages = l.total.div_ceil(l.per_page).max(1);

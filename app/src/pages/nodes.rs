@@ -2,8 +2,8 @@
 //! of the account and nothing more. Admins create (secret shown once) and revoke.
 
 use crate::api::credentials::{CreateNode, RevokeNode, list_nodes};
-use crate::api::session::error_text;
 use crate::components::copy_button::CopyButton;
+use crate::components::server_error::ServerError;
 use crate::pages::repositories::format_time;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -54,13 +54,13 @@ pub fn NodesPage() -> impl IntoView {
                         </div>
                     }.into_any()
                 }
-                Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                Err(e) => view! { <ServerError error=e/> }.into_any(),
             })}
         </section>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match nodes.await {
-                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <ServerError error=e/> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <p class="empty">"No nodes yet."</p> }.into_any(),
                     Ok(list) => view! {
                         <table class="table nodes">

@@ -2,8 +2,8 @@
 
 use crate::api::credentials::DockerLogin;
 use crate::api::repositories::list_repositories;
-use crate::api::session::error_text;
 use crate::components::copy_button::CopyButton;
+use crate::components::server_error::ServerError;
 use crate::model::human_size;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -61,7 +61,7 @@ pub fn RepositoriesPage() -> impl IntoView {
                     </div>
                 </section>
             }.into_any(),
-            Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+            Err(e) => view! { <ServerError error=e/> }.into_any(),
         })}
         <form method="get" class="filter" role="search">
             <label for="q" class="visually-hidden">"Filter by name"</label>
@@ -71,7 +71,7 @@ pub fn RepositoriesPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
-                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <ServerError error=e/> }.into_any(),
                     Ok(l) if l.rows.is_empty() => view! {
                         <p class="empty">"No repositories yet. Push one with docker:"</p>
                     }.into_any(),

@@ -4,6 +4,7 @@ use crate::api::repositories::{DeleteRepository, DeleteTag, get_repository};
 use crate::api::session::error_text;
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::copy_button::CopyButton;
+use crate::components::server_error::ServerError;
 use crate::model::human_size;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -60,7 +61,7 @@ pub fn RepositoryPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <ServerError error=e/> }.into_any(),
                     Ok(d) => {
                         let pull = format!("docker pull {}:<tag>", d.pull_uri);
                         view! {

@@ -1,6 +1,7 @@
 //! First start: create the first site admin through the one-time link from the log.
 
-use crate::api::session::{Setup, error_text};
+use crate::api::session::Setup;
+use crate::components::server_error::ServerError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -27,9 +28,7 @@ pub fn SetupPage() -> impl IntoView {
                 </div>
                 <button class="primary" type="submit">"Create administrator"</button>
             </ActionForm>
-            {move || action.value().get().and_then(|r| r.err()).map(|e| view! {
-                <p class="error" role="alert">{error_text(&e)}</p>
-            })}
+            {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <ServerError error=e/> })}
         </section>
     }
 }

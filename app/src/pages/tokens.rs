@@ -1,8 +1,8 @@
 //! Personal access tokens: create one (its secret is shown once), see them, revoke.
 
 use crate::api::credentials::{CreateToken, RevokeToken, list_tokens};
-use crate::api::session::error_text;
 use crate::components::copy_button::CopyButton;
+use crate::components::server_error::ServerError;
 use crate::pages::repositories::format_time;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -55,13 +55,13 @@ pub fn TokensPage() -> impl IntoView {
                         </div>
                     </div>
                 }.into_any(),
-                Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                Err(e) => view! { <ServerError error=e/> }.into_any(),
             })}
         </section>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match tokens.await {
-                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <ServerError error=e/> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <p class="empty">"No tokens yet."</p> }.into_any(),
                     Ok(list) => view! {
                         <table class="table tokens">
