@@ -109,12 +109,29 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!(data_dir = %data.data_dir.display(), "Berth is listening on http://{addr}; open {url}");
     let app = app(services.clone(), args.public_url.clone());
+    // Pull times are written in batches, off the pull path.
+    let flusher = tokio::spawn({
+        let services = services.clone();
+        async move {
+            let mut tick = tokio::time::interval(crate::services::pulls::FLUSH_INTERVAL);
+            loop {
+                tick.tick().await;
+                if let Err(e) = services.flush_pulls().await {
+                    tracing::warn!(error = %e, "could not record pull times");
+                }
+            }
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    flusher.abort();
+    if let Err(e) = services.flush_pulls().await {
+        tracing::warn!(error = %e, "could not record pull times");
+    }
     services.db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -2,6 +2,9 @@
 //! This crate never imports the server crate; server functions reach the services
 //! through small ssr-only port traits provided as context.
 
+// Deep view types (a page of tables and facts) exceed the default query depth.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod model;

@@ -2,9 +2,10 @@
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    activity::ActivityPage, home::HomePage, nodes::NodesPage, not_found::NotFoundPage,
+    accounts::AccountsPage, activity::ActivityPage, home::HomePage, members::MembersPage,
+    nodes::NodesPage, not_found::NotFoundPage, password::PasswordPage,
     repositories::RepositoriesPage, repository::RepositoryPage, setup::SetupPage,
-    sign_in::SignInPage, tokens::TokensPage,
+    sign_in::SignInPage, tag::TagPage, tokens::TokensPage,
 };
 use leptos::prelude::*;
 use leptos_router::{
@@ -27,6 +28,10 @@ pub fn AppRoutes() -> impl IntoView {
                     <Route path=path!("/a/:account/nodes") view=NodesPage ssr=SsrMode::Async/>
                     <Route path=path!("/a/:account/activity") view=ActivityPage ssr=SsrMode::Async/>
                     <Route path=path!("/r/*name") view=RepositoryPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/*reference") view=TagPage ssr=SsrMode::Async/>
+                    <Route path=path!("/a/:account/members") view=MembersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/accounts") view=AccountsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/password") view=PasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                 </Routes>

@@ -133,6 +133,40 @@ test('delete a repository from its page: gone from the list and from the catalog
   assert.ok(!cat.repositories.includes('acme/doomed'), JSON.stringify(cat));
 });
 
+test('delete checked repositories from the list: Actions → Delete, gone from the list and the catalog', async () => {
+  const { page, errors } = await newPage(browser);
+  await pushImage(server, 'alice', PW, 'acme/bulk-one', '1');
+  await pushImage(server, 'alice', PW, 'acme/bulk-two', '1');
+  await signIn(page, server, 'alice', PW);
+  await page.goto(server.url('/a/acme?q=bulk'));
+  await assertLive(page, errors);
+  const remove = page.locator('.menu button:has-text("selected")');
+  await page.click('.menu summary');
+  assert.equal(await remove.isDisabled(), true, 'nothing checked yet');
+  await page.check('input[aria-label="Select acme/bulk-one"]');
+  await page.check('input[aria-label="Select acme/bulk-two"]');
+  assert.equal(await remove.textContent(), 'Delete 2 selected');
+  await remove.click();
+  const dialog = page.locator('[role="dialog"]');
+  assert.match(await dialog.textContent(), /acme\/bulk-one, acme\/bulk-two/);
+  const confirm = page.locator('button[type="submit"]:has-text("Delete repositories")');
+  await page.fill('#confirm', '3');
+  assert.equal(await confirm.isDisabled(), true);
+  // Focus stays in the dialog: Tab from its last control comes back to its first.
+  await page.fill('#confirm', '2');
+  await confirm.focus();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'confirm');
+  await screenshot(page, 'confirm-delete-repositories');
+  await confirm.click();
+  await page.waitForSelector('[role="dialog"]', { state: 'detached' });
+  await page.waitForSelector('text=No repository matches that filter.');
+  const auth = 'Basic ' + Buffer.from(`alice:${PW}`).toString('base64');
+  const t = await (await fetch(server.url('/auth/token?service=berth&scope=registry:catalog:*'), { headers: { authorization: auth } })).json();
+  const cat = await (await fetch(server.url('/v2/_catalog'), { headers: { authorization: `Bearer ${t.token}` } })).json();
+  assert.ok(!cat.repositories.some((r) => r.startsWith('acme/bulk')), JSON.stringify(cat));
+});
+
 test('the header shows who is signed in, and signing out ends the session', async () => {
   const { page, errors } = await newPage(browser);
   await signIn(page, server, 'alice', PW);

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_create_core_tables;
 mod m20261125_000002_create_sessions;
+mod m20261125_000003_add_repository_size_and_pulls;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_create_core_tables::Migration),
             Box::new(m20261125_000002_create_sessions::Migration),
+            Box::new(m20261125_000003_add_repository_size_and_pulls::Migration),
         ]
     }
 }

@@ -103,3 +103,144 @@ impl Db {
             .await?)
     }
 }
+
+/// An account with what the Accounts page shows of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountOverview {
+    pub account: Account,
+    pub repositories: u64,
+    pub members: u64,
+    /// Bytes of the distinct blobs across its repositories.
+    pub storage: u64,
+}
+
+impl Db {
+    /// The members of an account with their roles, by username.
+    pub async fn account_members(&self, account_id: i64) -> DbResult<Vec<(User, Membership)>> {
+        let rows = memberships::Entity::find()
+            .filter(memberships::Column::AccountId.eq(account_id))
+            .all(&self.read)
+            .await?;
+        let users: std::collections::HashMap<i64, User> = users::Entity::find()
+            .filter(users::Column::Id.is_in(rows.iter().map(|m| m.user_id)))
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        let mut out: Vec<(User, Membership)> = rows
+            .into_iter()
+            .filter_map(|m| Some((users.get(&m.user_id)?.clone(), m)))
+            .collect();
+        out.sort_by(|a, b| a.0.username.cmp(&b.0.username));
+        Ok(out)
+    }
+
+    /// Gives a user a role in an account, adding the membership if needed.
+    pub async fn set_membership(
+        &self,
+        account_id: i64,
+        user_id: i64,
+        role: &str,
+        now: i64,
+    ) -> DbResult<()> {
+        use sea_orm::sea_query::OnConflict;
+        memberships::Entity::insert(memberships::ActiveModel {
+            account_id: Set(account_id),
+            user_id: Set(user_id),
+            role: Set(role.to_owned()),
+            created_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::columns([memberships::Column::AccountId, memberships::Column::UserId])
+                .update_column(memberships::Column::Role)
+                .to_owned(),
+        )
+        .exec_without_returning(&self.conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Removes a user from an account; false when they were not a member.
+    pub async fn remove_membership(&self, account_id: i64, user_id: i64) -> DbResult<bool> {
+        let res = memberships::Entity::delete_by_id((account_id, user_id))
+            .exec(&self.conn)
+            .await?;
+        Ok(res.rows_affected > 0)
+    }
+
+    pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> DbResult<()> {
+        users::Entity::update_many()
+            .col_expr(
+                users::Column::PasswordHash,
+                sea_orm::sea_query::Expr::value(hash.to_owned()),
+            )
+            .filter(users::Column::Id.eq(user_id))
+            .exec(&self.conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Every account with its repository and member counts and its storage, in four
+    /// queries.
+    pub async fn accounts_overview(&self) -> DbResult<Vec<AccountOverview>> {
+        use super::entity::repositories;
+        use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Statement};
+        let accounts = accounts::Entity::find()
+            .order_by_asc(accounts::Column::Name)
+            .all(&self.read)
+            .await?;
+        let count_by = |rows: Vec<(i64, i64)>| -> std::collections::HashMap<i64, u64> {
+            rows.into_iter()
+                .map(|(a, n)| (a, n.max(0) as u64))
+                .collect()
+        };
+        let repositories = count_by(
+            repositories::Entity::find()
+                .select_only()
+                .column(repositories::Column::AccountId)
+                .column_as(repositories::Column::Id.count(), "n")
+                .group_by(repositories::Column::AccountId)
+                .into_tuple()
+                .all(&self.read)
+                .await?,
+        );
+        let members = count_by(
+            memberships::Entity::find()
+                .select_only()
+                .column(memberships::Column::AccountId)
+                .column_as(memberships::Column::UserId.count(), "n")
+                .group_by(memberships::Column::AccountId)
+                .into_tuple()
+                .all(&self.read)
+                .await?,
+        );
+        // A blob shared by two repositories of an account is stored, and counted, once.
+        let backend = self.read.get_database_backend();
+        let storage_rows = self
+            .read
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT x.account_id, CAST(SUM(b.size) AS BIGINT) AS bytes FROM \
+                 (SELECT DISTINCT r.account_id AS account_id, rb.digest AS digest \
+                  FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id) x \
+                 JOIN blobs b ON b.digest = x.digest GROUP BY x.account_id",
+            ))
+            .await?;
+        let mut storage = std::collections::HashMap::new();
+        for row in storage_rows {
+            let account_id: i64 = row.try_get("", "account_id")?;
+            let bytes: i64 = row.try_get("", "bytes")?;
+            storage.insert(account_id, bytes.max(0) as u64);
+        }
+        Ok(accounts
+            .into_iter()
+            .map(|a| AccountOverview {
+                repositories: repositories.get(&a.id).copied().unwrap_or(0),
+                members: members.get(&a.id).copied().unwrap_or(0),
+                storage: storage.get(&a.id).copied().unwrap_or(0),
+                account: a,
+            })
+            .collect())
+    }
+}

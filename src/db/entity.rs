@@ -87,6 +87,8 @@ pub mod repositories {
         pub name: String,
         pub created_at: i64,
         pub pushed_at: i64,
+        /// Bytes of the distinct blobs this repository may read.
+        pub size_bytes: i64,
     }
     no_relations!();
 }
@@ -133,6 +135,8 @@ pub mod manifests {
         pub size: i64,
         pub content: Vec<u8>,
         pub created_at: i64,
+        /// When it was last pulled; written in batches, so up to a few seconds late.
+        pub pulled_at: Option<i64>,
     }
     no_relations!();
 }

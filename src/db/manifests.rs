@@ -4,7 +4,7 @@ use super::entity::{manifest_references, manifests, repositories, repository_blo
 use super::{Db, DbResult, Manifest, repositories::link_blob_in};
 use sea_orm::{
     ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-    sea_query::{Expr, OnConflict, Query, SelectStatement},
+    sea_query::{Expr, ExprTrait, OnConflict, Query, SelectStatement},
 };
 use std::collections::HashSet;
 
@@ -269,11 +269,88 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Stores when manifests were last pulled, in one transaction.
+    pub async fn record_pulls(&self, pulls: &[(i64, i64)]) -> DbResult<()> {
+        let txn = self.conn.begin().await?;
+        for (id, at) in pulls {
+            manifests::Entity::update_many()
+                .col_expr(manifests::Column::PulledAt, Expr::value(*at))
+                .filter(manifests::Column::Id.eq(*id))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Names of the tags pointing at a manifest.
+    pub async fn tags_of_manifest(&self, manifest_id: i64) -> DbResult<Vec<String>> {
+        Ok(tags::Entity::find()
+            .select_only()
+            .column(tags::Column::Name)
+            .filter(tags::Column::ManifestId.eq(manifest_id))
+            .order_by_asc(tags::Column::Name)
+            .into_tuple::<String>()
+            .all(&self.read)
+            .await?)
+    }
+
+    /// Manifests of a repository that no tag points at and that are not a child of
+    /// another manifest of it (an index's platforms), newest first: untagged images
+    /// and referrers (signatures, SBOMs).
+    pub async fn untagged_manifests(
+        &self,
+        repository_id: i64,
+        limit: u64,
+    ) -> DbResult<Vec<Manifest>> {
+        let tagged = Query::select()
+            .column(tags::Column::ManifestId)
+            .from(tags::Entity)
+            .and_where(tags::Column::RepositoryId.eq(repository_id))
+            .to_owned();
+        let children = Query::select()
+            .column((
+                manifest_references::Entity,
+                manifest_references::Column::Digest,
+            ))
+            .from(manifest_references::Entity)
+            .inner_join(
+                manifests::Entity,
+                Expr::col((manifests::Entity, manifests::Column::Id)).equals((
+                    manifest_references::Entity,
+                    manifest_references::Column::ManifestId,
+                )),
+            )
+            .and_where(
+                Expr::col((manifests::Entity, manifests::Column::RepositoryId)).eq(repository_id),
+            )
+            .and_where(
+                Expr::col((
+                    manifest_references::Entity,
+                    manifest_references::Column::Kind,
+                ))
+                .eq("manifest"),
+            )
+            .to_owned();
+        Ok(manifests::Entity::find()
+            .filter(manifests::Column::RepositoryId.eq(repository_id))
+            .filter(manifests::Column::Id.not_in_subquery(tagged))
+            .filter(manifests::Column::Digest.not_in_subquery(children))
+            .order_by_desc(manifests::Column::CreatedAt)
+            .limit(limit)
+            .all(&self.read)
+            .await?)
+    }
+}
+
 /// A tag with what it points at, for the portal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagDetail {
     pub name: String,
     pub updated_at: i64,
+    pub manifest_id: i64,
+    pub pulled_at: Option<i64>,
     pub digest: String,
     pub media_type: String,
     pub artifact_type: Option<String>,
@@ -303,6 +380,8 @@ impl Db {
                 Some(TagDetail {
                     name: t.name,
                     updated_at: t.updated_at,
+                    manifest_id: m.id,
+                    pulled_at: m.pulled_at,
                     digest: m.digest.clone(),
                     media_type: m.media_type.clone(),
                     artifact_type: m.artifact_type.clone(),

@@ -12,6 +12,7 @@ mod repositories;
 mod sessions;
 mod uploads;
 
+pub use accounts::AccountOverview;
 pub use audit::*;
 pub use credentials::*;
 pub use manifests::*;

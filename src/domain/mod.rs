@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod digest;
+pub mod listing;
 pub mod media;
 pub mod names;
 pub mod range;
@@ -12,6 +13,7 @@ pub mod scope;
 
 pub use access::{Action, Role, TokenAccess};
 pub use digest::{Algorithm, Digest};
+pub use listing::RepositoryOrder;
 pub use names::{AccountName, NodeName, RepositoryName, TagName, Username};
 pub use range::{ByteRange, ContentRange};
 pub use reference::Reference;

@@ -2,6 +2,7 @@
 //! assets (JS, WebAssembly, CSS, `public/`), embedded in the binary at build time;
 //! sessions; the app's ports implemented over the services.
 
+mod live;
 mod ports;
 mod sessions;
 
@@ -31,11 +32,15 @@ const IDLE_EXPIRY_HOURS: i64 = 12;
 /// The portal's routes. `secure_cookies` when the public URL is https.
 pub fn router(services: Services, secure_cookies: bool) -> Router {
     let port = Arc::new(ports::ServicePorts(services.clone()));
+    let events = Router::new()
+        .route("/events/a/{account}", get(live::get_account_events))
+        .with_state(services.clone());
     let ports = Ports {
         auth: port.clone(),
         repositories: port.clone(),
         credentials: port.clone(),
-        activity: port,
+        activity: port.clone(),
+        accounts: port,
     };
     let context = move || leptos::prelude::provide_context(ports.clone());
     let sessions = SessionManagerLayer::new(sessions::DbSessionStore(services))
@@ -64,9 +69,10 @@ pub fn router(services: Services, secure_cookies: bool) -> Router {
             let options = options.clone();
             move || shell(options.clone())
         }))
+        .with_state(options)
+        .merge(events)
         .layer(axum::middleware::from_fn(same_origin))
         .layer(sessions)
-        .with_state(options)
 }
 
 /// Refuses state-changing requests that a browser sent from another origin (CSRF);

@@ -1,13 +1,19 @@
 //! The app's ports, implemented over the services. Service errors become words for
 //! people here, once; internal causes are logged.
 
-use crate::domain::{AccountName, NodeName, RepositoryName, TagName, TokenAccess, Username};
+use crate::domain::{
+    AccountName, NodeName, Reference, RepositoryName, RepositoryOrder, Role, TagName, TokenAccess,
+    Username,
+};
 use crate::services::{Error, Services};
 use app::model::{
-    AccountRole, ActivityLog, ActivityRow, CreatedNode, CreatedToken, NodeRow, RepositoryRow,
-    SessionUser, SignInRefusal, TagRow, TokenRow,
+    AccountRole, AccountRow, ActivityLog, ActivityRow, CreatedNode, CreatedToken, ManifestDetail,
+    ManifestSummary, MemberRow, NodeRow, RepositoryRow, SessionUser, SignInRefusal, TagRow,
+    TokenRow, UntaggedRow,
 };
-use app::server::{ActivityPort, AuthPort, CredentialPort, Refusal, RepositoryPort};
+use app::server::{
+    AccountPort, ActivityPort, AuthPort, CredentialPort, Refusal, RepositoryPort, RepositoryQuery,
+};
 use std::net::IpAddr;
 
 pub struct ServicePorts(pub Services);
@@ -96,16 +102,14 @@ impl RepositoryPort for ServicePorts {
     async fn list(
         &self,
         user_id: i64,
-        account: &str,
-        filter: &str,
-        page: u64,
-        per_page: u64,
+        q: &RepositoryQuery<'_>,
         host: &str,
     ) -> Result<(Vec<RepositoryRow>, u64), Refusal> {
-        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+        let account = AccountName::parse(q.account).map_err(|_| refusal(Error::Forbidden))?;
+        let order = RepositoryOrder::parse(q.order).map_err(|e| e.0)?;
         let (rows, total) = self
             .0
-            .account_repositories(user_id, &account, filter, page, per_page)
+            .account_repositories(user_id, &account, q.filter, order, q.page, q.per_page)
             .await
             .map_err(refusal)?;
         Ok((
@@ -132,13 +136,74 @@ impl RepositoryPort for ServicePorts {
         Ok(tags
             .into_iter()
             .map(|t| TagRow {
+                manifest: ManifestSummary::of(&t.digest, &t.media_type, &t.content),
                 name: t.name,
-                digest: t.digest,
-                kind: t.kind.to_owned(),
-                size: t.size,
-                pushed_at_ms: t.pushed_at,
+                pushed_at_ms: t.updated_at,
+                pulled_at_ms: self.0.last_pulled(t.manifest_id, t.pulled_at),
             })
             .collect())
+    }
+
+    async fn untagged(&self, user_id: i64, repository: &str) -> Result<Vec<UntaggedRow>, Refusal> {
+        let repo = RepositoryName::parse(repository).map_err(|_| refusal(Error::Forbidden))?;
+        let rows = self
+            .0
+            .repository_untagged(user_id, &repo)
+            .await
+            .map_err(refusal)?;
+        Ok(rows
+            .into_iter()
+            .map(|m| UntaggedRow {
+                manifest: ManifestSummary::of(&m.digest, &m.media_type, &m.content),
+                pushed_at_ms: m.created_at,
+                pulled_at_ms: self.0.last_pulled(m.id, m.pulled_at),
+            })
+            .collect())
+    }
+
+    async fn manifest(
+        &self,
+        user_id: i64,
+        reference: &str,
+        host: &str,
+    ) -> Result<ManifestDetail, Refusal> {
+        let not_found = || "There is no such tag or manifest.".to_owned();
+        // `name@digest`, or `name:tag` where the tag follows the last slash.
+        let (name, reference) = match reference.split_once('@') {
+            Some((name, digest)) => (name, digest),
+            None => {
+                let slash = reference.rfind('/').unwrap_or(0);
+                let colon = reference[slash..].find(':').ok_or_else(not_found)? + slash;
+                (&reference[..colon], &reference[colon + 1..])
+            }
+        };
+        let repo = RepositoryName::parse(name).map_err(|_| not_found())?;
+        let reference = Reference::parse(reference).map_err(|_| not_found())?;
+        let found = match self.0.portal_manifest(user_id, &repo, &reference).await {
+            Err(Error::NotFound(_)) => return Err(not_found()),
+            other => other.map_err(refusal)?,
+        };
+        let m = &found.manifest;
+        let tag = match &reference {
+            Reference::Tag(t) => Some(t.as_str()),
+            Reference::Digest(_) => None,
+        };
+        let mut detail = ManifestDetail::of(
+            repo.as_str(),
+            tag,
+            &m.digest,
+            &m.media_type,
+            &m.content,
+            found.config.as_deref(),
+            host,
+        );
+        detail.tags = found.tags;
+        detail.referrers = found
+            .referrers
+            .iter()
+            .map(|r| ManifestSummary::of(&r.digest, &r.media_type, &r.content))
+            .collect();
+        Ok(detail)
     }
 
     async fn delete_repository(
@@ -150,6 +215,22 @@ impl RepositoryPort for ServicePorts {
         let repo = RepositoryName::parse(repository).map_err(|_| refusal(Error::Forbidden))?;
         self.0
             .delete_repository_confirmed(user_id, &repo, typed)
+            .await
+            .map_err(refusal)
+    }
+
+    async fn delete_repositories(
+        &self,
+        user_id: i64,
+        repositories: &[String],
+        typed: &str,
+    ) -> Result<(), Refusal> {
+        let repos = repositories
+            .iter()
+            .map(|r| RepositoryName::parse(r).map_err(|_| refusal(Error::Forbidden)))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.0
+            .delete_repositories_confirmed(user_id, &repos, typed)
             .await
             .map_err(refusal)
     }
@@ -322,5 +403,87 @@ impl ActivityPort for ServicePorts {
             page,
             per_page: crate::services::audit::ACTIVITY_PAGE,
         })
+    }
+}
+
+#[async_trait::async_trait]
+impl AccountPort for ServicePorts {
+    async fn members(&self, user_id: i64, account: &str) -> Result<Vec<MemberRow>, Refusal> {
+        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+        Ok(self
+            .0
+            .account_members(user_id, &account)
+            .await
+            .map_err(refusal)?
+            .into_iter()
+            .map(|m| MemberRow {
+                username: m.username,
+                role: m.role.as_str().to_owned(),
+                since_ms: m.since,
+            })
+            .collect())
+    }
+
+    async fn add_member(
+        &self,
+        user_id: i64,
+        account: &str,
+        username: &str,
+        role: &str,
+        password: &str,
+    ) -> Result<(), Refusal> {
+        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+        let username = Username::parse(username.trim()).map_err(|e| e.0)?;
+        let role = Role::parse(role).map_err(|e| e.0)?;
+        self.0
+            .add_member(user_id, &account, &username, role, Some(password))
+            .await
+            .map_err(refusal)
+    }
+
+    async fn remove_member(
+        &self,
+        user_id: i64,
+        account: &str,
+        username: &str,
+    ) -> Result<(), Refusal> {
+        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+        let username = Username::parse(username).map_err(|e| e.0)?;
+        self.0
+            .remove_member(user_id, &account, &username)
+            .await
+            .map_err(refusal)
+    }
+
+    async fn accounts(&self, user_id: i64) -> Result<Vec<AccountRow>, Refusal> {
+        Ok(self
+            .0
+            .accounts_overview(user_id)
+            .await
+            .map_err(refusal)?
+            .into_iter()
+            .map(|a| AccountRow {
+                name: a.account.name,
+                repositories: a.repositories,
+                members: a.members,
+                storage: a.storage,
+                created_at_ms: a.account.created_at,
+            })
+            .collect())
+    }
+
+    async fn create_account(&self, user_id: i64, name: &str) -> Result<(), Refusal> {
+        let name = AccountName::parse(name.trim()).map_err(|e| e.0)?;
+        self.0
+            .create_account_as(user_id, &name)
+            .await
+            .map_err(refusal)
+    }
+
+    async fn change_password(&self, user_id: i64, current: &str, new: &str) -> Result<(), Refusal> {
+        self.0
+            .change_own_password(user_id, current, new)
+            .await
+            .map_err(refusal)
     }
 }

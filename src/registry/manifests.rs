@@ -25,6 +25,9 @@ pub async fn get_manifest(
 ) -> Result<Response, OciError> {
     authorize(&ctx.reg, &ctx.headers, &name, Action::Pull).await?;
     let m = ctx.reg.services.manifest(&name, &reference).await?;
+    if with_body {
+        ctx.reg.services.record_pull(m.id);
+    }
     let len = m.content.len();
     let body = if with_body {
         Body::from(m.content)

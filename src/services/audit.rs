@@ -5,6 +5,8 @@ use super::{Services, now_ms};
 use crate::db::NewAuditEvent;
 
 impl Services {
+    /// Records an event; one about a repository of an account is also announced to
+    /// live portal pages.
     pub async fn audit(
         &self,
         account_id: Option<i64>,
@@ -26,6 +28,18 @@ impl Services {
             .await;
         if let Err(e) = r {
             tracing::error!(error = %e, action, "could not record audit event");
+        }
+        let repository_change = action.starts_with("manifest.")
+            || action.starts_with("tag.")
+            || action.starts_with("repository.");
+        if let (Some(account_id), Some(repository), true) =
+            (account_id, repository, repository_change)
+        {
+            self.changes.announce(super::changes::Change {
+                account_id,
+                repository: repository.to_owned(),
+                action: action.to_owned(),
+            });
         }
     }
 }

@@ -6,9 +6,12 @@ pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod blobs;
+pub mod changes;
 pub mod credentials;
 pub mod limiter;
 pub mod manifests;
+pub mod members;
+pub mod pulls;
 pub mod repositories;
 pub mod sessions;
 pub mod tokens;
@@ -133,6 +136,10 @@ pub struct Services {
     pub uploads: Arc<uploads::UploadLocks>,
     /// The one-time secret of the first-run setup link, while no user exists.
     pub setup_token: Arc<std::sync::Mutex<Option<String>>>,
+    /// Pushes and deletions, for live portal pages.
+    pub changes: changes::Changes,
+    /// Pull times not yet written to the database.
+    pub pulls: Arc<pulls::PendingPulls>,
 }
 
 impl Services {
@@ -144,6 +151,8 @@ impl Services {
             limiter: Arc::new(limiter::LoginLimiter::default()),
             uploads: Arc::new(uploads::UploadLocks::default()),
             setup_token: Arc::default(),
+            changes: changes::Changes::default(),
+            pulls: Arc::default(),
         }
     }
 }

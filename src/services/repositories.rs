@@ -62,6 +62,17 @@ impl Services {
     }
 }
 
+/// Image configs larger than this are not read for the Tag page.
+const MAX_CONFIG_SHOWN: u64 = 1024 * 1024;
+
+/// What the Tag page shows of a manifest.
+pub struct PortalManifest {
+    pub manifest: crate::db::Manifest,
+    pub config: Option<Vec<u8>>,
+    pub tags: Vec<String>,
+    pub referrers: Vec<crate::db::Manifest>,
+}
+
 /// Largest page of the portal's repository list.
 pub const MAX_PORTAL_PAGE: u64 = 100;
 
@@ -73,6 +84,7 @@ impl Services {
         user_id: i64,
         account: &crate::domain::AccountName,
         filter: &str,
+        order: crate::domain::RepositoryOrder,
         page: u64,
         per_page: u64,
     ) -> Result<(Vec<crate::db::RepositorySummary>, u64)> {
@@ -81,21 +93,9 @@ impl Services {
         let offset = page.saturating_sub(1).saturating_mul(per_page);
         Ok(self
             .db
-            .repository_page(account.id, filter, offset, per_page)
+            .repository_page(account.id, filter, order, offset, per_page)
             .await?)
     }
-}
-
-/// A tag as the portal shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TagSummary {
-    pub name: String,
-    pub digest: String,
-    /// "image", "index" or "artifact".
-    pub kind: &'static str,
-    /// Config plus layers of an image; `None` for an index.
-    pub size: Option<u64>,
-    pub pushed_at: i64,
 }
 
 impl Services {
@@ -135,50 +135,84 @@ impl Services {
         }
     }
 
-    /// The tags of a repository the user may pull.
+    /// The tags of a repository the user may pull, with their manifests.
     pub async fn repository_tags(
         &self,
         user_id: i64,
         repo: &RepositoryName,
-    ) -> Result<Vec<TagSummary>> {
+    ) -> Result<Vec<crate::db::TagDetail>> {
         self.require(user_id, repo, crate::domain::Action::Pull)
             .await?;
         let r = self.repository(repo).await?;
-        Ok(self
+        Ok(self.db.tag_details(r.id).await?)
+    }
+
+    /// Manifests of a repository the user may pull that no tag points at (untagged
+    /// images and referrers), newest first, at most 200.
+    pub async fn repository_untagged(
+        &self,
+        user_id: i64,
+        repo: &RepositoryName,
+    ) -> Result<Vec<crate::db::Manifest>> {
+        self.require(user_id, repo, crate::domain::Action::Pull)
+            .await?;
+        let r = self.repository(repo).await?;
+        Ok(self.db.untagged_manifests(r.id, 200).await?)
+    }
+
+    /// A manifest for the portal's Tag page: the manifest, its image config's bytes
+    /// (when it is an image whose config is at most 1 MiB), the tags pointing at it
+    /// and its referrers.
+    pub async fn portal_manifest(
+        &self,
+        user_id: i64,
+        repo: &RepositoryName,
+        reference: &crate::domain::Reference,
+    ) -> Result<PortalManifest> {
+        self.require(user_id, repo, crate::domain::Action::Pull)
+            .await?;
+        let manifest = self.manifest(repo, reference).await?;
+        let value: serde_json::Value =
+            serde_json::from_slice(&manifest.content).unwrap_or_default();
+        let config = match (
+            value["config"]["digest"]
+                .as_str()
+                .and_then(|d| crate::domain::Digest::parse(d).ok()),
+            value["config"]["size"].as_u64(),
+        ) {
+            (Some(digest), Some(size)) if size <= MAX_CONFIG_SHOWN => {
+                self.blob_bytes(repo, &digest, size).await.ok()
+            }
+            _ => None,
+        };
+        let tags = self.db.tags_of_manifest(manifest.id).await?;
+        let referrers = self
             .db
-            .tag_details(r.id)
-            .await?
-            .into_iter()
-            .map(|t| {
-                let value: serde_json::Value =
-                    serde_json::from_slice(&t.content).unwrap_or_default();
-                let index = crate::domain::media::is_index(&t.media_type);
-                let config_type = value["config"]["mediaType"].as_str().unwrap_or_default();
-                let image_config = config_type == "application/vnd.oci.image.config.v1+json"
-                    || config_type == "application/vnd.docker.container.image.v1+json";
-                let kind = if index {
-                    "index"
-                } else if image_config && value.get("artifactType").is_none() {
-                    "image"
-                } else {
-                    "artifact"
-                };
-                let size = (!index).then(|| {
-                    let layers: u64 = value["layers"]
-                        .as_array()
-                        .map(|l| l.iter().filter_map(|d| d["size"].as_u64()).sum())
-                        .unwrap_or(0);
-                    layers + value["config"]["size"].as_u64().unwrap_or(0)
-                });
-                TagSummary {
-                    name: t.name,
-                    digest: t.digest,
-                    kind,
-                    size,
-                    pushed_at: t.updated_at,
-                }
-            })
-            .collect())
+            .referrers(manifest.repository_id, &manifest.digest)
+            .await?;
+        Ok(PortalManifest {
+            manifest,
+            config,
+            tags,
+            referrers,
+        })
+    }
+
+    /// A small blob's bytes, read whole.
+    async fn blob_bytes(
+        &self,
+        repo: &RepositoryName,
+        digest: &crate::domain::Digest,
+        size: u64,
+    ) -> Result<Vec<u8>> {
+        use futures_util::TryStreamExt;
+        let stream = self.read_blob(repo, digest, 0, size).await?;
+        let chunks: Vec<bytes::Bytes> = stream.try_collect().await?;
+        let mut out = Vec::with_capacity(size as usize);
+        for c in chunks {
+            out.extend_from_slice(&c);
+        }
+        Ok(out)
     }
 
     /// Deletes a tag after the person typed its name, if they may delete in the
@@ -212,34 +246,63 @@ impl Services {
         repo: &RepositoryName,
         typed: &str,
     ) -> Result<()> {
-        let user = self
-            .portal_user(user_id)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
-        let ns = repo.namespace().ok_or(Error::Forbidden)?;
-        let admin = user.site_admin
-            || user
-                .accounts
-                .iter()
-                .any(|(a, role)| a == ns && *role == crate::domain::Role::Admin);
-        if !admin {
-            return Err(Error::Forbidden);
-        }
         if typed.trim() != repo.as_str() {
             return Err(Error::Invalid(crate::services::Invalid::Request(format!(
                 "Type the repository's full name, {repo}, to confirm."
             ))));
         }
-        let r = self.repository(repo).await?;
-        self.db.delete_repository(r.id).await?;
-        self.audit(
-            Some(r.account_id),
-            &user.username,
-            "repository.delete",
-            Some(repo.as_str()),
-            None,
-        )
-        .await;
+        self.delete_repositories(user_id, std::slice::from_ref(repo))
+            .await
+    }
+
+    /// Deletes several repositories after the person typed how many, if they are an
+    /// admin of every one's account. Nothing is deleted unless all may be.
+    pub async fn delete_repositories_confirmed(
+        &self,
+        user_id: i64,
+        repos: &[RepositoryName],
+        typed: &str,
+    ) -> Result<()> {
+        if typed.trim() != repos.len().to_string() {
+            return Err(Error::Invalid(crate::services::Invalid::Request(format!(
+                "Type the number of repositories, {}, to confirm.",
+                repos.len()
+            ))));
+        }
+        self.delete_repositories(user_id, repos).await
+    }
+
+    async fn delete_repositories(&self, user_id: i64, repos: &[RepositoryName]) -> Result<()> {
+        let user = self
+            .portal_user(user_id)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        let may_delete = |repo: &RepositoryName| {
+            let ns = repo.namespace().unwrap_or_default();
+            user.site_admin
+                || user
+                    .accounts
+                    .iter()
+                    .any(|(a, role)| a == ns && *role == crate::domain::Role::Admin)
+        };
+        if repos.is_empty() || !repos.iter().all(may_delete) {
+            return Err(Error::Forbidden);
+        }
+        let mut found = Vec::with_capacity(repos.len());
+        for repo in repos {
+            found.push(self.repository(repo).await?);
+        }
+        for (repo, r) in repos.iter().zip(found) {
+            self.db.delete_repository(r.id).await?;
+            self.audit(
+                Some(r.account_id),
+                &user.username,
+                "repository.delete",
+                Some(repo.as_str()),
+                None,
+            )
+            .await;
+        }
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! Test harness: the real `berth` binary on 127.0.0.1:0 with a temp data folder, and a
 //! small HTTP client that speaks the Docker token flow.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use base64::Engine;
 use std::io::{BufRead, BufReader, Read};
@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+mod portal;
+pub use portal::*;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_berth");
 

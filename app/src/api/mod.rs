@@ -1,5 +1,6 @@
 //! Server functions, grouped by resource.
 
+pub mod accounts;
 pub mod activity;
 pub mod credentials;
 pub mod repositories;

@@ -1,12 +1,14 @@
 //! The repositories of an account.
 
-use crate::model::{RepositoryDetail, RepositoryList};
+use crate::model::{ManifestDetail, RepositoryDetail, RepositoryList};
 use leptos::prelude::*;
+use leptos::server_fn;
 
 #[server(endpoint = "repositories")]
 pub async fn list_repositories(
     account: String,
     filter: String,
+    order: String,
     page: u64,
     per_page: u64,
 ) -> Result<RepositoryList, ServerFnError> {
@@ -14,23 +16,24 @@ pub async fn list_repositories(
     use crate::server::Ports;
     let user_id = session_user_id().await?;
     let page = page.max(1);
+    let query = crate::server::RepositoryQuery {
+        account: &account,
+        filter: filter.trim(),
+        order: &order,
+        page,
+        per_page,
+    };
     let (rows, total) = expect_context::<Ports>()
         .repositories
-        .list(
-            user_id,
-            &account,
-            filter.trim(),
-            page,
-            per_page,
-            &request_host(),
-        )
+        .list(user_id, &query, &request_host())
         .await
         .map_err(ServerFnError::new)?;
     Ok(RepositoryList {
         rows,
         total,
         page,
-        per_page,
+        per_page: per_page.clamp(1, 100),
+        now_ms: now_ms(),
     })
 }
 
@@ -39,16 +42,38 @@ pub async fn get_repository(name: String) -> Result<RepositoryDetail, ServerFnEr
     use super::session::{request_host, session_user_id};
     use crate::server::Ports;
     let user_id = session_user_id().await?;
-    let tags = expect_context::<Ports>()
-        .repositories
+    let port = expect_context::<Ports>().repositories;
+    let tags = port
         .tags(user_id, &name)
         .await
         .map_err(ServerFnError::new)?;
+    let (referrers, untagged) = port
+        .untagged(user_id, &name)
+        .await
+        .map_err(ServerFnError::new)?
+        .into_iter()
+        .partition(|m| m.manifest.subject.is_some());
     Ok(RepositoryDetail {
         pull_uri: format!("{}/{name}", request_host()),
         name,
         tags,
+        untagged,
+        referrers,
+        now_ms: now_ms(),
     })
+}
+
+/// A manifest by `repository:tag` or `repository@digest`.
+#[server(endpoint = "manifest")]
+pub async fn get_manifest(reference: String) -> Result<ManifestDetail, ServerFnError> {
+    use super::session::{request_host, session_user_id};
+    use crate::server::Ports;
+    let user_id = session_user_id().await?;
+    expect_context::<Ports>()
+        .repositories
+        .manifest(user_id, &reference, &request_host())
+        .await
+        .map_err(ServerFnError::new)
 }
 
 #[server(endpoint = "delete_tag")]
@@ -77,4 +102,29 @@ pub async fn delete_repository(repository: String, confirm: String) -> Result<()
         .delete_repository(user_id, &repository, &confirm)
         .await
         .map_err(ServerFnError::new)
+}
+
+/// Deletes the checked repositories of the list; `confirm` must be their count.
+#[server(endpoint = "delete_repositories", input = server_fn::codec::Json)]
+pub async fn delete_repositories(
+    repositories: Vec<String>,
+    confirm: String,
+) -> Result<(), ServerFnError> {
+    use super::session::session_user_id;
+    use crate::server::Ports;
+    let user_id = session_user_id().await?;
+    expect_context::<Ports>()
+        .repositories
+        .delete_repositories(user_id, &repositories, &confirm)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// The server's clock in Unix milliseconds.
+#[cfg(feature = "ssr")]
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }

@@ -7,14 +7,41 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 pub const USER_KEY: &str = "uid";
 
+/// The session key holding when the user signed in (Unix seconds).
+#[cfg(feature = "ssr")]
+const SIGNED_IN_KEY: &str = "since";
+
+/// How long a sign-in lasts however active the session is; then people sign in again.
+#[cfg(feature = "ssr")]
+pub const ABSOLUTE_EXPIRY_SECS: i64 = 7 * 24 * 3600;
+
+/// The user signed in on this session, if any. A session past its absolute expiry is
+/// deleted.
+#[cfg(feature = "ssr")]
+pub async fn user_in_session(session: &tower_sessions::Session) -> Option<i64> {
+    let user_id = session.get::<i64>(USER_KEY).await.ok()??;
+    let since = session.get::<i64>(SIGNED_IN_KEY).await.ok()?.unwrap_or(0);
+    if unix_now() - since > ABSOLUTE_EXPIRY_SECS {
+        let _ = session.flush().await;
+        return None;
+    }
+    Some(user_id)
+}
+
+#[cfg(feature = "ssr")]
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
 /// The signed-in user's id, or an error asking to sign in.
 #[cfg(feature = "ssr")]
 pub async fn session_user_id() -> Result<i64, ServerFnError> {
     let session: tower_sessions::Session = leptos_axum::extract().await?;
-    session
-        .get::<i64>(USER_KEY)
+    user_in_session(&session)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?
         .ok_or_else(|| ServerFnError::new("Please sign in."))
 }
 
@@ -44,6 +71,10 @@ async fn start_session(
         .map_err(|e| ServerFnError::new(e.to_string()))?;
     session
         .insert(USER_KEY, user_id)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    session
+        .insert(SIGNED_IN_KEY, unix_now())
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
     leptos_axum::redirect("/");

@@ -1,6 +1,7 @@
 //! The type-to-confirm dialog: says what will go, and enables its button only once
 //! the exact name is typed. Escape and Cancel close it. The server checks the typed
-//! name again; this only keeps people from deleting by accident.
+//! name again; this only keeps people from deleting by accident. While open, Tab and
+//! Shift+Tab cycle inside it (a real modal).
 
 use leptos::prelude::*;
 
@@ -28,6 +29,7 @@ pub fn ConfirmDialog(
 ) -> impl IntoView {
     let typed = RwSignal::new(String::new());
     let input = NodeRef::<leptos::html::Input>::new();
+    let dialog = NodeRef::<leptos::html::Div>::new();
     Effect::new(move |_| {
         if let Some(el) = input.get() {
             let _ = el.focus();
@@ -43,7 +45,14 @@ pub fn ConfirmDialog(
     view! {
         <div class="backdrop">
             <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="confirm-title"
-                on:keydown=move |ev| if ev.key() == "Escape" { on_close.run(()) }>
+                node_ref=dialog
+                on:keydown=move |ev| {
+                    if ev.key() == "Escape" {
+                        on_close.run(());
+                    } else if ev.key() == "Tab" {
+                        trap_focus(&ev, dialog);
+                    }
+                }>
                 <h2 id="confirm-title">{title}</h2>
                 <p>{description}</p>
                 <form on:submit=move |ev| { ev.prevent_default(); confirm(); }>
@@ -62,4 +71,34 @@ pub fn ConfirmDialog(
             </div>
         </div>
     }
+}
+
+/// Keeps Tab and Shift+Tab inside the dialog: from its last focusable control to its
+/// first, and back.
+fn trap_focus(ev: &leptos::ev::KeyboardEvent, dialog: NodeRef<leptos::html::Div>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(dialog) = dialog.get() else { return };
+        let Ok(nodes) = dialog.query_selector_all("input, button:not([disabled]), a[href]") else {
+            return;
+        };
+        let focusable: Vec<web_sys::HtmlElement> = (0..nodes.length())
+            .filter_map(|i| nodes.item(i)?.dyn_into::<web_sys::HtmlElement>().ok())
+            .collect();
+        let (Some(first), Some(last)) = (focusable.first(), focusable.last()) else {
+            return;
+        };
+        let active = document().active_element();
+        let at = |el: &web_sys::HtmlElement| active.as_ref() == Some(el.unchecked_ref());
+        if ev.shift_key() && at(first) {
+            ev.prevent_default();
+            let _ = last.focus();
+        } else if !ev.shift_key() && at(last) {
+            ev.prevent_default();
+            let _ = first.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ev, dialog);
 }

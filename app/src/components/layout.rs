@@ -28,8 +28,10 @@ pub fn Layout(children: Children) -> impl IntoView {
                                     let href = format!("/a/{}", a.account);
                                     view! { <a href=href>{a.account.clone()}</a> }
                                 }).collect_view()}
+                                {user.site_admin.then(|| view! { <a href="/accounts">"Accounts"</a> })}
                                 <a href="/tokens">"Tokens"</a>
-                                <span class="who" aria-label="Signed in as">{user.username.clone()}</span>
+                                <span class="visually-hidden">"Signed in as "</span>
+                                <a class="who" href="/password" title="Change your password">{user.username.clone()}</a>
                                 <ActionForm action=sign_out attr:class="inline">
                                     <button type="submit" class="link">"Sign out"</button>
                                 </ActionForm>

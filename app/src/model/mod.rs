@@ -1,5 +1,10 @@
 //! Data shared by the server and the browser. Plain serde types, never database rows.
 
+mod manifest;
+
+pub use manifest::{
+    Descriptor, HistoryStep, ImageConfig, ManifestDetail, ManifestSummary, is_index,
+};
 use serde::{Deserialize, Serialize};
 
 /// The signed-in person.
@@ -137,16 +142,26 @@ pub struct RepositoryList {
     pub total: u64,
     pub page: u64,
     pub per_page: u64,
+    /// The server's clock when the page was made, so relative times read the same
+    /// after hydration.
+    pub now_ms: i64,
 }
 
 /// One tag on the Repository page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagRow {
     pub name: String,
-    pub digest: String,
-    pub kind: String,
-    pub size: Option<u64>,
+    pub manifest: ManifestSummary,
     pub pushed_at_ms: i64,
+    pub pulled_at_ms: Option<i64>,
+}
+
+/// A manifest no tag points at: an untagged image or a referrer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UntaggedRow {
+    pub manifest: ManifestSummary,
+    pub pushed_at_ms: i64,
+    pub pulled_at_ms: Option<i64>,
 }
 
 /// The Repository page's data.
@@ -155,6 +170,30 @@ pub struct RepositoryDetail {
     pub name: String,
     pub pull_uri: String,
     pub tags: Vec<TagRow>,
+    /// Untagged manifests without a subject.
+    pub untagged: Vec<UntaggedRow>,
+    /// Manifests with a subject: signatures, SBOMs, attestations.
+    pub referrers: Vec<UntaggedRow>,
+    pub now_ms: i64,
+}
+
+/// A member of an account, on the Members page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRow {
+    pub username: String,
+    /// read, write or admin.
+    pub role: String,
+    pub since_ms: i64,
+}
+
+/// An account on the site admins' Accounts page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRow {
+    pub name: String,
+    pub repositories: u64,
+    pub members: u64,
+    pub storage: u64,
+    pub created_at_ms: i64,
 }
 
 /// Sizes as people read them: 1.5 MiB, 2.0 GiB.
@@ -173,8 +212,32 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
+/// How long ago, as people say it: "just now", "5 minutes ago", "3 days ago".
+pub fn time_ago(then_ms: i64, now_ms: i64) -> String {
+    let secs = (now_ms - then_ms).max(0) / 1000;
+    let (n, unit) = match secs {
+        0..60 => return "just now".into(),
+        60..3600 => (secs / 60, "minute"),
+        3600..86_400 => (secs / 3600, "hour"),
+        86_400..2_592_000 => (secs / 86_400, "day"),
+        2_592_000..31_536_000 => (secs / 2_592_000, "month"),
+        _ => (secs / 31_536_000, "year"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn times_ago_read_like_speech() {
+        let now = 1_800_000_000_000;
+        assert_eq!(super::time_ago(now - 5_000, now), "just now");
+        assert_eq!(super::time_ago(now - 60_000, now), "1 minute ago");
+        assert_eq!(super::time_ago(now - 3 * 3_600_000, now), "3 hours ago");
+        assert_eq!(super::time_ago(now - 2 * 86_400_000, now), "2 days ago");
+        assert_eq!(super::time_ago(now + 10_000, now), "just now");
+    }
+
     #[test]
     fn sizes_read_like_people_write_them() {
         assert_eq!(super::human_size(512), "512 B");

@@ -3,7 +3,7 @@
 
 use crate::api::activity::list_activity;
 use crate::components::server_error::ServerError;
-use crate::pages::repositories::format_time;
+use crate::pages::repositories::{format_time, query_escape};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -26,6 +26,14 @@ pub fn ActivityPage() -> impl IntoView {
         move || (account(), kind(), repository(), page()),
         |(a, k, r, p)| list_activity(a, k, r, p),
     );
+    // A link to another page of the same filtered log.
+    let page_link = move |p: u64| {
+        format!(
+            "?kind={}&repository={}&page={p}",
+            query_escape(&kind()),
+            query_escape(&repository())
+        )
+    };
     let kinds = [
         ("", "All"),
         ("push", "Pushes"),
@@ -55,7 +63,7 @@ pub fn ActivityPage() -> impl IntoView {
                     Ok(l) => {
                         let pages = l.total.div_ceil(l.per_page).max(1);
                         view! {
-                            <table class="table activity">
+                            <table class="table activity" tabindex="0" aria-label="Activity log">
                                 <thead><tr>
                                     <th scope="col">"When"</th>
                                     <th scope="col">"Who"</th>
@@ -75,7 +83,11 @@ pub fn ActivityPage() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                            <p class="muted">{format!("{} events — page {} of {}", l.total, l.page, pages)}</p>
+                            <nav class="pager" aria-label="Pages">
+                                <span class="muted">{format!("{} events — page {} of {}", l.total, l.page, pages)}</span>
+                                {(l.page > 1).then(|| view! { <a rel="prev" href=page_link(l.page - 1)>"Newer"</a> })}
+                                {(l.page < pages).then(|| view! { <a rel="next" href=page_link(l.page + 1)>"Older"</a> })}
+                            </nav>
                         }.into_any()
                     }
                 }

@@ -1,11 +1,15 @@
 //! One component per page.
 
+pub mod accounts;
 pub mod activity;
 pub mod home;
+pub mod members;
 pub mod nodes;
 pub mod not_found;
+pub mod password;
 pub mod repositories;
 pub mod repository;
 pub mod setup;
 pub mod sign_in;
+pub mod tag;
 pub mod tokens;

@@ -1,22 +1,51 @@
-//! The repositories of an account: name, tags, size, last push and pull URI.
+//! The repositories of an account: name, tags, size, last push and pull URI; filter,
+//! sort, page, and delete the checked ones.
 
 use crate::api::credentials::DockerLogin;
-use crate::api::repositories::list_repositories;
+use crate::api::repositories::{DeleteRepositories, list_repositories};
+use crate::api::session::error_text;
+use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::copy_button::CopyButton;
+use crate::components::live::use_account_changes;
 use crate::components::server_error::ServerError;
-use crate::model::human_size;
+use crate::model::{human_size, time_ago};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use std::collections::BTreeSet;
 
-const PER_PAGE: u64 = 25;
+/// Page sizes people can pick; the first is the default.
+const PAGE_SIZES: [u64; 3] = [25, 50, 100];
+
+/// Sort orders: query value and label.
+const ORDERS: [(&str, &str); 3] = [
+    ("name", "Name"),
+    ("pushed", "Last pushed"),
+    ("size", "Size"),
+];
 
 #[component]
 pub fn RepositoriesPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let account = move || params.read().get("account").unwrap_or_default();
+    let account = Signal::derive(move || params.read().get("account").unwrap_or_default());
     let filter = move || query.read().get("q").unwrap_or_default();
+    let order = move || {
+        let o = query.read().get("sort").unwrap_or_default();
+        if ORDERS.iter().any(|(v, _)| *v == o) {
+            o
+        } else {
+            "name".to_owned()
+        }
+    };
+    let per_page = move || {
+        query
+            .read()
+            .get("per")
+            .and_then(|p| p.parse::<u64>().ok())
+            .filter(|p| PAGE_SIZES.contains(p))
+            .unwrap_or(PAGE_SIZES[0])
+    };
     let page = move || {
         query
             .read()
@@ -24,21 +53,61 @@ pub fn RepositoriesPage() -> impl IntoView {
             .and_then(|p| p.parse::<u64>().ok())
             .unwrap_or(1)
     };
+    let changes = use_account_changes(account, |_| true);
+    let delete = ServerAction::<DeleteRepositories>::new();
     let list = Resource::new(
-        move || (account(), filter(), page()),
-        |(account, filter, page)| list_repositories(account, filter, page, PER_PAGE),
+        move || {
+            (
+                account.get(),
+                filter(),
+                order(),
+                page(),
+                per_page(),
+                changes.get(),
+                delete.version().get(),
+            )
+        },
+        |(account, filter, order, page, per_page, _, _)| {
+            list_repositories(account, filter, order, page, per_page)
+        },
     );
     let login = ServerAction::<DockerLogin>::new();
+    // The checked rows, by repository name; kept across live refreshes.
+    let checked = RwSignal::new(BTreeSet::<String>::new());
+    let confirming = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            confirming.set(false);
+            checked.set(BTreeSet::new());
+        }
+    });
+    let delete_error = Signal::derive(move || {
+        delete
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| error_text(&e))
+    });
+    // A link to another page of the same list.
+    let page_link = move |p: u64| {
+        format!(
+            "?q={}&sort={}&per={}&page={p}",
+            query_escape(&filter()),
+            order(),
+            per_page()
+        )
+    };
     view! {
-        <Title text=move || format!("{} — Repositories — Berth", account())/>
+        <Title text=move || format!("{} — Repositories — Berth", account.get())/>
         <div class="page-head">
             <div>
                 <h1>"Repositories"</h1>
                 <p class="muted">"Namespace " <code>{account}</code></p>
             </div>
             <div class="head-actions">
-            <a class="button" href=move || format!("/a/{}/activity", account())>"Activity"</a>
-            <a class="button" href=move || format!("/a/{}/nodes", account())>"Nodes"</a>
+            <a class="button" href=move || format!("/a/{}/activity", account.get())>"Activity"</a>
+            <a class="button" href=move || format!("/a/{}/members", account.get())>"Members"</a>
+            <a class="button" href=move || format!("/a/{}/nodes", account.get())>"Nodes"</a>
             <ActionForm action=login>
                 <input type="hidden" name="account" value=account/>
                 <button class="primary" type="submit">"Docker Login"</button>
@@ -63,23 +132,52 @@ pub fn RepositoriesPage() -> impl IntoView {
             }.into_any(),
             Err(e) => view! { <ServerError error=e/> }.into_any(),
         })}
-        <form method="get" class="filter" role="search">
-            <label for="q" class="visually-hidden">"Filter by name"</label>
-            <input id="q" name="q" type="search" placeholder="Filter by name" value=filter/>
-            <button type="submit">"Filter"</button>
-        </form>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <div class="toolbar">
+            <form method="get" class="filter" role="search">
+                <label for="q" class="visually-hidden">"Filter by name"</label>
+                <input id="q" name="q" type="search" placeholder="Filter by name" value=filter/>
+                <label for="sort">"Sort"</label>
+                <select id="sort" name="sort">
+                    {ORDERS.iter().map(|(value, label)| view! {
+                        <option value=*value selected=move || order() == *value>{*label}</option>
+                    }).collect_view()}
+                </select>
+                <label for="per">"Per page"</label>
+                <select id="per" name="per">
+                    {PAGE_SIZES.iter().map(|n| view! {
+                        <option value=n.to_string() selected=move || per_page() == *n>{n.to_string()}</option>
+                    }).collect_view()}
+                </select>
+                <button type="submit">"Apply"</button>
+            </form>
+            <details class="menu">
+                <summary class="button">"Actions"</summary>
+                <div class="menu-items">
+                    <button type="button" class="danger-outline"
+                        disabled=move || checked.with(|c| c.is_empty())
+                        on:click=move |_| confirming.set(true)>
+                        {move || format!("Delete {} selected", checked.with(|c| c.len()))}
+                    </button>
+                </div>
+            </details>
+        </div>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
                     Err(e) => view! { <ServerError error=e/> }.into_any(),
+                    Ok(l) if l.rows.is_empty() && filter().is_empty() => view! {
+                        <EmptyRepositories account=account.get_untracked()/>
+                    }.into_any(),
                     Ok(l) if l.rows.is_empty() => view! {
-                        <p class="empty">"No repositories yet. Push one with docker:"</p>
+                        <p class="empty">"No repository matches that filter."</p>
                     }.into_any(),
                     Ok(l) => {
                         let pages = l.total.div_ceil(l.per_page).max(1);
+                        let now = l.now_ms;
                         view! {
                             <table class="table">
                                 <thead><tr>
+                                    <th scope="col"><span class="visually-hidden">"Select"</span></th>
                                     <th scope="col">"Name"</th>
                                     <th scope="col">"Tags"</th>
                                     <th scope="col">"Size"</th>
@@ -89,12 +187,24 @@ pub fn RepositoriesPage() -> impl IntoView {
                                 <tbody>
                                     {l.rows.into_iter().map(|r| {
                                         let pull = format!("docker pull {}", r.pull_uri);
+                                        let name = StoredValue::new(r.name.clone());
                                         view! {
                                             <tr>
+                                                <td><input type="checkbox"
+                                                    aria-label=format!("Select {}", r.name)
+                                                    prop:checked=move || checked.with(|c| name.with_value(|n| c.contains(n)))
+                                                    on:change=move |ev| {
+                                                        let on = event_target_checked(&ev);
+                                                        checked.update(|c| {
+                                                            let n = name.get_value();
+                                                            if on { c.insert(n); } else { c.remove(&n); }
+                                                        });
+                                                    }/></td>
                                                 <td class="name"><a href=format!("/r/{}", r.name)>{r.name.clone()}</a></td>
                                                 <td>{r.tags}</td>
                                                 <td>{human_size(r.size)}</td>
-                                                <td><time datetime=format_time(r.pushed_at_ms)>{format_time(r.pushed_at_ms)}</time></td>
+                                                <td><time datetime=format_time(r.pushed_at_ms) title=format_time(r.pushed_at_ms)>
+                                                    {time_ago(r.pushed_at_ms, now)}</time></td>
                                                 <td class="pull"><div class="pull-cell"><code>{r.pull_uri.clone()}</code>
                                                     <CopyButton text=pull label=format!("Copy pull command for {}", r.name)/></div></td>
                                             </tr>
@@ -103,24 +213,82 @@ pub fn RepositoriesPage() -> impl IntoView {
                                 </tbody>
                             </table>
                             <nav class="pager" aria-label="Pages">
-                                <span class="muted">{format!("{} repositories — page {} of {}", l.total, l.page, pages)}</span>
-                                {(l.page > 1).then(|| view! {
-                                    <a rel="prev" href=format!("?page={}&q={}", l.page - 1, query_escape(&filter()))>"Previous"</a>
-                                })}
-                                {(l.page < pages).then(|| view! {
-                                    <a rel="next" href=format!("?page={}&q={}", l.page + 1, query_escape(&filter()))>"Next"</a>
-                                })}
+                                <span class="muted">{format!("{} {} — page {} of {}", l.total, if l.total == 1 { "repository" } else { "repositories" }, l.page, pages)}</span>
+                                {(l.page > 1).then(|| view! { <a rel="prev" href=page_link(l.page - 1)>"Previous"</a> })}
+                                {(l.page < pages).then(|| view! { <a rel="next" href=page_link(l.page + 1)>"Next"</a> })}
                             </nav>
                         }.into_any()
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
+        {move || confirming.get().then(|| {
+            let names: Vec<String> = checked.get_untracked().into_iter().collect();
+            let count = names.len();
+            let bytes: u64 = list
+                .get_untracked()
+                .and_then(|l| l.ok())
+                .map(|l| l.rows.iter().filter(|r| names.contains(&r.name)).map(|r| r.size).sum())
+                .unwrap_or(0);
+            let tags: u64 = list
+                .get_untracked()
+                .and_then(|l| l.ok())
+                .map(|l| l.rows.iter().filter(|r| names.contains(&r.name)).map(|r| r.tags).sum())
+                .unwrap_or(0);
+            view! {
+                <ConfirmDialog
+                    title=format!("Delete {count} repositories?")
+                    description=format!(
+                        "This deletes {} with their {tags} tags, which can free up to {}. Pulls of them stop at once. Type the number of repositories, {count}, to confirm.",
+                        names.join(", "), human_size(bytes)
+                    )
+                    expected=count.to_string()
+                    field_label="Number of repositories"
+                    confirm_label="Delete repositories"
+                    on_confirm=Callback::new(move |typed: String| {
+                        delete.dispatch(DeleteRepositories { repositories: names.clone(), confirm: typed });
+                    })
+                    on_close=Callback::new(move |_| confirming.set(false))
+                    error=delete_error
+                />
+            }
+        })}
+    }
+}
+
+/// What an account with no repository shows: the commands that push its first one.
+#[component]
+fn EmptyRepositories(account: String) -> impl IntoView {
+    let host = use_host();
+    let commands = format!(
+        "docker tag alpine:latest {host}/{account}/alpine:latest\ndocker push {host}/{account}/alpine:latest"
+    );
+    view! {
+        <section class="card empty">
+            <h2>"No repositories yet"</h2>
+            <p>"Push an image into this namespace with docker (log in first with the Docker Login button):"</p>
+            <div class="command">
+                <pre><code data-testid="first-push">{commands.clone()}</code></pre>
+                <CopyButton text=commands label="Copy push commands"/>
+            </div>
+        </section>
+    }
+}
+
+/// The host the browser reached us at, as docker should address it.
+fn use_host() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        crate::api::session::request_host()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        window().location().host().unwrap_or_default()
     }
 }
 
 /// Percent-encodes a query value.
-fn query_escape(s: &str) -> String {
+pub fn query_escape(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'/' => {

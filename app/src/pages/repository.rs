@@ -1,11 +1,15 @@
-//! One repository: its pull command and its tags; delete a tag after typing its name.
+//! One repository: its pull command, its tags, untagged manifests and referrers;
+//! delete a tag or the repository after typing its name. Updates live.
 
 use crate::api::repositories::{DeleteRepository, DeleteTag, get_repository};
 use crate::api::session::error_text;
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::copy_button::CopyButton;
+use crate::components::digest::Digest;
+use crate::components::live::use_account_changes;
 use crate::components::server_error::ServerError;
-use crate::model::human_size;
+use crate::model::{UntaggedRow, human_size, time_ago};
+use crate::pages::repositories::format_time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -16,9 +20,11 @@ pub fn RepositoryPage() -> impl IntoView {
     let name = move || params.read().get("name").unwrap_or_default();
     let delete = ServerAction::<DeleteTag>::new();
     let delete_repo = ServerAction::<DeleteRepository>::new();
+    let account = Signal::derive(move || name().split('/').next().unwrap_or_default().to_owned());
+    let changes = use_account_changes(account, move |r| r == name());
     let detail = Resource::new(
-        move || (name(), delete.version().get()),
-        |(n, _)| get_repository(n),
+        move || (name(), delete.version().get(), changes.get()),
+        |(n, _, _)| get_repository(n),
     );
     // The tag whose deletion is being confirmed, and whether the repository's is.
     let confirming = RwSignal::new(None::<String>);
@@ -52,18 +58,21 @@ pub fn RepositoryPage() -> impl IntoView {
         <Title text=move || format!("{} — Berth", name())/>
         <div class="page-head">
             <div>
+                <p class="muted"><a href=move || format!("/a/{}", account.get())>{account}</a>" /"</p>
                 <h1 class="repo-name">{name}</h1>
             </div>
             <button type="button" class="danger-outline" on:click=move |_| confirming_repo.set(true)>
                 "Delete repository"
             </button>
         </div>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! { <ServerError error=e/> }.into_any(),
                     Ok(d) => {
                         let pull = format!("docker pull {}:<tag>", d.pull_uri);
+                        let now = d.now_ms;
+                        let repo = d.name.clone();
                         view! {
                             <div class="command">
                                 <pre><code>{pull.clone()}</code></pre>
@@ -74,24 +83,33 @@ pub fn RepositoryPage() -> impl IntoView {
                                 view! { <p class="empty">"No tags."</p> }.into_any()
                             } else {
                                 view! {
+                                    <div class="table-scroll">
                                     <table class="table tags">
                                         <thead><tr>
                                             <th scope="col">"Tag"</th>
                                             <th scope="col">"Digest"</th>
                                             <th scope="col">"Kind"</th>
+                                            <th scope="col">"Platforms"</th>
                                             <th scope="col">"Size"</th>
+                                            <th scope="col">"Pushed"</th>
+                                            <th scope="col">"Last pulled"</th>
                                             <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                                         </tr></thead>
                                         <tbody>
                                             {d.tags.into_iter().map(|t| {
-                                                let short = t.digest.chars().take(19).collect::<String>();
                                                 let tag = t.name.clone();
                                                 view! {
                                                     <tr>
-                                                        <td class="name">{t.name.clone()}</td>
-                                                        <td><code title=t.digest.clone()>{short}</code></td>
-                                                        <td>{t.kind.clone()}</td>
-                                                        <td>{t.size.map(human_size).unwrap_or_else(|| "—".into())}</td>
+                                                        <td class="name"><a href=format!("/t/{}:{}", repo, t.name)>{t.name.clone()}</a></td>
+                                                        <td><Digest digest=t.manifest.digest.clone()/></td>
+                                                        <td>{t.manifest.kind.clone()}</td>
+                                                        <td>{platforms(&t.manifest.platforms)}</td>
+                                                        <td>{t.manifest.size.map(human_size).unwrap_or_else(|| "—".into())}</td>
+                                                        <td><When ms=t.pushed_at_ms now=now/></td>
+                                                        <td>{match t.pulled_at_ms {
+                                                            Some(ms) => view! { <When ms=ms now=now/> }.into_any(),
+                                                            None => view! { <span class="muted">"never"</span> }.into_any(),
+                                                        }}</td>
                                                         <td>
                                                             <button type="button" class="danger-outline"
                                                                 aria-label=format!("Delete tag {}", t.name)
@@ -104,20 +122,30 @@ pub fn RepositoryPage() -> impl IntoView {
                                             }).collect_view()}
                                         </tbody>
                                     </table>
+                                    </div>
                                 }.into_any()
                             }}
+                            <ManifestTable title="Untagged manifests" rows=d.untagged repo=d.name.clone() now=now/>
+                            <ManifestTable title="Referrers (signatures, SBOMs, attestations)" rows=d.referrers repo=d.name.clone() now=now/>
                         }.into_any()
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
         {move || confirming.get().map(|tag| {
             let repository = name();
+            let size = detail
+                .get_untracked()
+                .and_then(|d| d.ok())
+                .and_then(|d| d.tags.into_iter().find(|t| t.name == tag))
+                .and_then(|t| t.manifest.size)
+                .unwrap_or(0);
             view! {
                 <ConfirmDialog
                     title=format!("Delete tag {tag}?")
                     description=format!(
-                        "This removes the tag {tag} from {repository}. Pulls of it stop at once. Type the tag's name to confirm."
+                        "This removes the tag {tag} from {repository}; it can free up to {} not used by other tags. Pulls of it stop at once. Type the tag's name to confirm.",
+                        human_size(size)
                     )
                     expected=tag.clone()
                     field_label="Tag name"
@@ -132,7 +160,7 @@ pub fn RepositoryPage() -> impl IntoView {
         })}
         {move || confirming_repo.get().then(|| {
             let repository = name();
-            let tags = detail.get().and_then(|d| d.ok()).map(|d| d.tags.len()).unwrap_or(0);
+            let tags = detail.get_untracked().and_then(|d| d.ok()).map(|d| d.tags.len()).unwrap_or(0);
             view! {
                 <ConfirmDialog
                     title=format!("Delete repository {repository}?")
@@ -151,4 +179,59 @@ pub fn RepositoryPage() -> impl IntoView {
             }
         })}
     }
+}
+
+/// A time as "3 hours ago", exact on hover.
+#[component]
+pub fn When(ms: i64, now: i64) -> impl IntoView {
+    view! { <time datetime=format_time(ms) title=format_time(ms)>{time_ago(ms, now)}</time> }
+}
+
+/// `linux/amd64, linux/arm64`, or a dash.
+fn platforms(p: &[String]) -> String {
+    if p.is_empty() {
+        "—".into()
+    } else {
+        p.join(", ")
+    }
+}
+
+/// Untagged manifests or referrers; nothing when there are none.
+#[component]
+fn ManifestTable(
+    title: &'static str,
+    rows: Vec<UntaggedRow>,
+    repo: String,
+    now: i64,
+) -> impl IntoView {
+    (!rows.is_empty()).then(|| view! {
+        <h2>{title}</h2>
+        <div class="table-scroll">
+        <table class="table">
+            <thead><tr>
+                <th scope="col">"Digest"</th>
+                <th scope="col">"Kind"</th>
+                <th scope="col">"Artifact type"</th>
+                <th scope="col">"Refers to"</th>
+                <th scope="col">"Size"</th>
+                <th scope="col">"Pushed"</th>
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|m| {
+                    let href = format!("/t/{repo}@{}", m.manifest.digest);
+                    view! {
+                        <tr>
+                            <td><a href=href><code title=m.manifest.digest.clone()>{m.manifest.digest.chars().take(19).collect::<String>()}</code></a></td>
+                            <td>{m.manifest.kind.clone()}</td>
+                            <td>{m.manifest.artifact_type.clone().unwrap_or_else(|| "—".into())}</td>
+                            <td>{m.manifest.subject.clone().map(|s| view! { <code title=s.clone()>{s.chars().take(19).collect::<String>()}</code> })}</td>
+                            <td>{m.manifest.size.map(human_size).unwrap_or_else(|| "—".into())}</td>
+                            <td><When ms=m.pushed_at_ms now=now/></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+        </div>
+    })
 }

@@ -3,8 +3,8 @@
 //! never sees the services themselves.
 
 use crate::model::{
-    ActivityLog, CreatedNode, CreatedToken, NodeRow, RepositoryRow, SessionUser, SignInRefusal,
-    TagRow, TokenRow,
+    AccountRow, ActivityLog, CreatedNode, CreatedToken, ManifestDetail, MemberRow, NodeRow,
+    RepositoryRow, SessionUser, SignInRefusal, TagRow, TokenRow, UntaggedRow,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -32,22 +32,40 @@ pub trait AuthPort: Send + Sync {
     async fn user(&self, user_id: i64) -> Option<SessionUser>;
 }
 
+/// Which page of which account's repositories, filtered and ordered how.
+pub struct RepositoryQuery<'a> {
+    pub account: &'a str,
+    /// Part of the name; empty for all.
+    pub filter: &'a str,
+    /// name, pushed or size.
+    pub order: &'a str,
+    /// From 1.
+    pub page: u64,
+    pub per_page: u64,
+}
+
 #[async_trait::async_trait]
 pub trait RepositoryPort: Send + Sync {
-    /// A page (from 1) of an account's repositories, with the total count; `host` is
-    /// where pull URIs point.
+    /// A page of an account's repositories, with the total count; `host` is where
+    /// pull URIs point.
     async fn list(
         &self,
         user_id: i64,
-        account: &str,
-        filter: &str,
-        page: u64,
-        per_page: u64,
+        query: &RepositoryQuery<'_>,
         host: &str,
     ) -> Result<(Vec<RepositoryRow>, u64), Refusal>;
     /// The tags of a repository.
     async fn tags(&self, user_id: i64, repository: &str) -> Result<Vec<TagRow>, Refusal>;
-    /// Deletes a tag; `typed` must be the tag's name.
+    /// Manifests of a repository no tag points at (untagged images and referrers).
+    async fn untagged(&self, user_id: i64, repository: &str) -> Result<Vec<UntaggedRow>, Refusal>;
+    /// A manifest by `repository:tag` or `repository@digest`, for the Tag page; `host`
+    /// is where pull URIs point.
+    async fn manifest(
+        &self,
+        user_id: i64,
+        reference: &str,
+        host: &str,
+    ) -> Result<ManifestDetail, Refusal>;
     /// Deletes a repository; `typed` must be its full name.
     async fn delete_repository(
         &self,
@@ -55,6 +73,14 @@ pub trait RepositoryPort: Send + Sync {
         repository: &str,
         typed: &str,
     ) -> Result<(), Refusal>;
+    /// Deletes several repositories; `typed` must be how many.
+    async fn delete_repositories(
+        &self,
+        user_id: i64,
+        repositories: &[String],
+        typed: &str,
+    ) -> Result<(), Refusal>;
+    /// Deletes a tag; `typed` must be the tag's name.
     async fn delete_tag(
         &self,
         user_id: i64,
@@ -106,6 +132,31 @@ pub trait ActivityPort: Send + Sync {
     ) -> Result<ActivityLog, Refusal>;
 }
 
+#[async_trait::async_trait]
+pub trait AccountPort: Send + Sync {
+    /// The members of an account (for its admins).
+    async fn members(&self, user_id: i64, account: &str) -> Result<Vec<MemberRow>, Refusal>;
+    /// Adds a person or changes their role; `password` creates a user who has none.
+    async fn add_member(
+        &self,
+        user_id: i64,
+        account: &str,
+        username: &str,
+        role: &str,
+        password: &str,
+    ) -> Result<(), Refusal>;
+    async fn remove_member(
+        &self,
+        user_id: i64,
+        account: &str,
+        username: &str,
+    ) -> Result<(), Refusal>;
+    /// Every account (for site admins).
+    async fn accounts(&self, user_id: i64) -> Result<Vec<AccountRow>, Refusal>;
+    async fn create_account(&self, user_id: i64, name: &str) -> Result<(), Refusal>;
+    async fn change_password(&self, user_id: i64, current: &str, new: &str) -> Result<(), Refusal>;
+}
+
 /// Every port, as one context value.
 #[derive(Clone)]
 pub struct Ports {
@@ -113,4 +164,5 @@ pub struct Ports {
     pub repositories: Arc<dyn RepositoryPort>,
     pub credentials: Arc<dyn CredentialPort>,
     pub activity: Arc<dyn ActivityPort>,
+    pub accounts: Arc<dyn AccountPort>,
 }

@@ -1,0 +1,76 @@
+//! Accounts and people: an account's members, the site's accounts, one's password.
+
+use crate::model::{AccountRow, MemberRow};
+use leptos::prelude::*;
+
+#[server(endpoint = "members")]
+pub async fn list_members(account: String) -> Result<Vec<MemberRow>, ServerFnError> {
+    use crate::server::Ports;
+    let user_id = super::session::session_user_id().await?;
+    expect_context::<Ports>()
+        .accounts
+        .members(user_id, &account)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Adds a member or changes their role; `password` creates a user who has none.
+#[server(endpoint = "add_member")]
+pub async fn add_member(
+    account: String,
+    username: String,
+    role: String,
+    password: String,
+) -> Result<(), ServerFnError> {
+    use crate::server::Ports;
+    let user_id = super::session::session_user_id().await?;
+    expect_context::<Ports>()
+        .accounts
+        .add_member(user_id, &account, &username, &role, &password)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "remove_member")]
+pub async fn remove_member(account: String, username: String) -> Result<(), ServerFnError> {
+    use crate::server::Ports;
+    let user_id = super::session::session_user_id().await?;
+    expect_context::<Ports>()
+        .accounts
+        .remove_member(user_id, &account, &username)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "accounts")]
+pub async fn list_accounts() -> Result<Vec<AccountRow>, ServerFnError> {
+    use crate::server::Ports;
+    let user_id = super::session::session_user_id().await?;
+    expect_context::<Ports>()
+        .accounts
+        .accounts(user_id)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "create_account")]
+pub async fn create_account(name: String) -> Result<(), ServerFnError> {
+    use crate::server::Ports;
+    let user_id = super::session::session_user_id().await?;
+    expect_context::<Ports>()
+        .accounts
+        .create_account(user_id, &name)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "change_password")]
+pub async fn change_password(current: String, new: String) -> Result<(), ServerFnError> {
+    use crate::server::Ports;
+    let user_id = super::session::session_user_id().await?;
+    expect_context::<Ports>()
+        .accounts
+        .change_password(user_id, &current, &new)
+        .await
+        .map_err(ServerFnError::new)
+}
