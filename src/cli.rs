@@ -41,6 +41,19 @@ pub enum Command {
     /// Manage nodes (machine credentials that pull an account's repositories).
     #[command(subcommand)]
     Node(NodeCommand),
+    /// Collect garbage now, beside a running server or not: unreferenced manifests,
+    /// blobs, abandoned uploads and expired trash.
+    Gc {
+        /// Only count what would be freed.
+        #[arg(long)]
+        dry_run: bool,
+        /// Blobs and manifests younger than this are kept.
+        #[arg(long, default_value = "1h", value_parser = crate::config::parse_period)]
+        grace: Duration,
+        /// Upload sessions older than this are removed.
+        #[arg(long, default_value = "24h", value_parser = crate::config::parse_period)]
+        upload_expiry: Duration,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,32 +152,10 @@ fn invalid(msg: impl Into<String>) -> Failure {
 
 /// Parses lifetimes like `30d`, `12h`, `90m`, `45s`, `2w`.
 pub fn parse_lifetime(s: &str) -> Result<Duration, Failure> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| invalid(format!("invalid lifetime {s:?}: use e.g. 30d, 12h, 90m")))?;
-    let per_unit: u64 = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" | "" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => {
-            return Err(invalid(format!(
-                "invalid lifetime unit {unit:?}: use s, m, h, d or w"
-            )));
-        }
-    };
-    let secs = n
-        .checked_mul(per_unit)
-        .filter(|s| *s <= 100 * 365 * 86_400)
-        .ok_or_else(|| invalid("a lifetime is at most 100 years"))?;
-    if secs == 0 {
-        return Err(invalid("a lifetime must be positive"));
+    match crate::config::parse_period(s).map_err(invalid)? {
+        d if d.is_zero() => Err(invalid("a lifetime must be positive")),
+        d => Ok(d),
     }
-    Ok(Duration::from_secs(secs))
 }
 
 fn read_password() -> Result<String, Failure> {
@@ -199,6 +190,21 @@ pub async fn run_admin(
     let actor = "cli";
     match command {
         Command::Serve(_) => unreachable!("serve is handled by main"),
+        Command::Gc {
+            dry_run,
+            grace,
+            upload_expiry,
+        } => {
+            let mut services = services.clone();
+            services.lifecycle.grace = grace;
+            services.lifecycle.upload_expiry = upload_expiry;
+            let r = services.collect_garbage(dry_run).await?;
+            emit(
+                json_mode,
+                serde_json::to_value(&r).unwrap_or_default(),
+                r.to_string(),
+            );
+        }
         Command::Account(AccountCommand::Create { name }) => {
             let name = AccountName::parse(&name)?;
             let a = services.create_account(&name, actor).await?;

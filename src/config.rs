@@ -3,6 +3,29 @@
 use clap::{Args, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// Parses periods like `7d`, `12h`, `90m`, `45s`, `2w`, or `0`.
+pub fn parse_period(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid period {s:?}: use e.g. 30d, 12h, 90m"))?;
+    let per_unit: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" | "" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(format!("invalid unit {unit:?}: use s, m, h, d or w")),
+    };
+    n.checked_mul(per_unit)
+        .filter(|s| *s <= 100 * 365 * 86_400)
+        .map(Duration::from_secs)
+        .ok_or_else(|| "a period is at most 100 years".to_owned())
+}
 
 /// Where the data lives; every command takes these.
 #[derive(Debug, Clone, Args)]
@@ -55,4 +78,16 @@ pub struct ServeArgs {
     pub public_url: Option<String>,
     #[arg(long, env = "BERTH_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// How long deleted tags and repositories stay restorable in the trash; 0: no trash.
+    #[arg(long, env = "BERTH_TRASH_RETENTION", default_value = "7d", value_parser = parse_period)]
+    pub trash_retention: Duration,
+    /// How often garbage collection runs inside the server; 0: never on its own.
+    #[arg(long, env = "BERTH_GC_INTERVAL", default_value = "1h", value_parser = parse_period)]
+    pub gc_interval: Duration,
+    /// Blobs and manifests younger than this are never collected.
+    #[arg(long, env = "BERTH_GC_GRACE", default_value = "1h", value_parser = parse_period)]
+    pub grace: Duration,
+    /// Upload sessions older than this are abandoned and removed.
+    #[arg(long, env = "BERTH_UPLOAD_EXPIRY", default_value = "24h", value_parser = parse_period)]
+    pub upload_expiry: Duration,
 }

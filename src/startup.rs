@@ -93,7 +93,12 @@ async fn get_healthz(State(services): State<Services>) -> impl IntoResponse {
 /// `berth serve`.
 pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
     init_logging(args.log_format);
-    let services = open(data).await?;
+    let mut services = open(data).await?;
+    services.lifecycle = crate::services::gc::Lifecycle {
+        trash_retention: args.trash_retention,
+        grace: args.grace,
+        upload_expiry: args.upload_expiry,
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -109,6 +114,20 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!(data_dir = %data.data_dir.display(), "Berth is listening on http://{addr}; open {url}");
     let app = app(services.clone(), args.public_url.clone());
+    // Garbage collection runs on its own schedule, beside pushes and pulls.
+    let collector = (!args.gc_interval.is_zero()).then(|| {
+        let services = services.clone();
+        let every = args.gc_interval;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            loop {
+                tick.tick().await;
+                if let Err(e) = services.collect_garbage(false).await {
+                    tracing::error!(error = ?e, "garbage collection failed");
+                }
+            }
+        })
+    });
     // Pull times are written in batches, off the pull path.
     let flusher = tokio::spawn({
         let services = services.clone();
@@ -129,6 +148,9 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     flusher.abort();
+    if let Some(gc) = collector {
+        gc.abort();
+    }
     if let Err(e) = services.flush_pulls().await {
         tracing::warn!(error = %e, "could not record pull times");
     }

@@ -4,11 +4,15 @@ import { selectors as s } from './selectors.js';
 
 const sha256 = (buf) => 'sha256:' + createHash('sha256').update(buf).digest('hex');
 
-async function token(server, user, password, repo) {
+/** A registry bearer token for `user`, as docker gets one: Basic credentials for a scope. */
+export async function registryToken(server, user, password, scope) {
   const auth = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
-  const r = await fetch(server.url(`/auth/token?service=berth&scope=repository:${repo}:pull,push`), { headers: { authorization: auth } });
+  const r = await fetch(server.url(`/auth/token?service=berth&scope=${scope}`), { headers: { authorization: auth } });
+  if (r.status !== 200) throw new Error(`token for ${user} (${scope}): ${r.status} ${await r.text()}`);
   return (await r.json()).token;
 }
+
+const token = (server, user, password, repo) => registryToken(server, user, password, `repository:${repo}:pull,push`);
 
 /** Pushes a one-layer image with the registry API and returns its manifest digest. */
 export async function pushImage(server, user, password, repo, tag) {
@@ -38,4 +42,34 @@ export async function signIn(page, server, user, password) {
   await page.fill(s.username, user);
   await page.fill(s.password, password);
   await Promise.all([page.waitForURL(server.url('/')), page.click(s.signInButton)]);
+}
+
+/** Signs out with the header's button, as a person does, and waits for the sign-in page. */
+export async function signOut(page, server) {
+  await Promise.all([page.waitForURL(server.url('/sign-in')), page.click(s.signOutButton)]);
+  await page.waitForSelector(s.signInLink);
+}
+
+/**
+ * Calls a server function from inside the page, the way the app's own code does: a
+ * same-origin fetch, so the browser sets Origin and sends the session cookie. Resolves
+ * to { status, body } whatever the status.
+ */
+export async function callServerFunction(page, endpoint, body, contentType) {
+  return page.evaluate(async ({ endpoint, body, contentType }) => {
+    const r = await fetch(`/api/${endpoint}`, {
+      method: 'POST',
+      headers: { 'Content-Type': contentType, Accept: 'application/json' },
+      body,
+    });
+    return { status: r.status, body: await r.text() };
+  }, { endpoint, body, contentType });
+}
+
+/** Creates an access token on the Tokens page (already open) and returns its secret. */
+export async function createToken(page, label, access) {
+  await page.fill(s.tokenLabel, label);
+  await page.selectOption(s.tokenAccess, access);
+  await page.click(s.createTokenButton);
+  return page.textContent(s.newSecret, { timeout: 10000 });
 }

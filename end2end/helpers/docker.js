@@ -3,7 +3,8 @@
 // storage driver. Docker already treats 127.0.0.1:PORT as an insecure registry, so
 // login, push and pull to Berth work over plain HTTP. Stopped by PID.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Why no engine can run here at all (no dockerd or docker CLI, not root), or null. */
@@ -77,5 +78,20 @@ export async function startDockerd() {
       throw new Error(why);
     }
     await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** A one-layer image from a tiny root filesystem, made without any download. */
+export async function importImage(engine, name) {
+  const tmp = mkdtempSync(join(tmpdir(), 'berth-rootfs-'));
+  try {
+    mkdirSync(join(tmp, 'etc'));
+    writeFileSync(join(tmp, 'etc/os-release'), 'NAME=berth-test\n');
+    writeFileSync(join(tmp, 'hello.txt'), `hello from ${name}\n`);
+    const tar = spawnSync('tar', ['-C', tmp, '-cf', '-', '.']);
+    if (tar.status !== 0) throw new Error(`tar of the root filesystem failed: ${tar.stderr}`);
+    await engine.ok(['import', '--change', 'CMD ["/hello"]', '-', name], { input: tar.stdout });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
 }

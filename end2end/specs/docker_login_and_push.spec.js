@@ -3,34 +3,15 @@
 // page, pulls with the URI the portal shows, and deletes the tag in the portal.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startServer } from '../helpers/server.js';
 import { launch, newPage } from '../helpers/browser.js';
 import { signIn } from '../helpers/actions.js';
 import { assertLive, screenshot } from '../helpers/checks.js';
-import { whyNoDocker, startDockerd } from '../helpers/docker.js';
+import { whyNoDocker, startDockerd, importImage } from '../helpers/docker.js';
 import { selectors as s } from '../helpers/selectors.js';
 
 const PW = 'e2e password 1';
 const BASE = 'berth-e2e-base:1';
-
-/** A one-layer image from a tiny root filesystem, made without any download. */
-async function importImage(engine, name) {
-  const tmp = mkdtempSync(join(tmpdir(), 'berth-rootfs-'));
-  try {
-    mkdirSync(join(tmp, 'etc'));
-    writeFileSync(join(tmp, 'etc/os-release'), 'NAME=berth-test\n');
-    writeFileSync(join(tmp, 'hello.txt'), `hello from ${name}\n`);
-    const tar = spawnSync('tar', ['-C', tmp, '-cf', '-', '.']);
-    assert.equal(tar.status, 0, String(tar.stderr));
-    await engine.ok(['import', '--change', 'CMD ["/hello"]', '-', name], { input: tar.stdout });
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
 
 /** The digest part of `docker image inspect`'s first RepoDigest of an image. */
 async function repoDigest(engine, image) {

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_create_core_tables;
 mod m20261125_000002_create_sessions;
 mod m20261125_000003_add_repository_size_and_pulls;
+mod m20261125_000004_create_trash;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_create_core_tables::Migration),
             Box::new(m20261125_000002_create_sessions::Migration),
             Box::new(m20261125_000003_add_repository_size_and_pulls::Migration),
+            Box::new(m20261125_000004_create_trash::Migration),
         ]
     }
 }

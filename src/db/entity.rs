@@ -18,6 +18,8 @@ pub mod accounts {
         #[sea_orm(unique)]
         pub name: String,
         pub created_at: i64,
+        /// Most bytes the account may store; `None` for no limit.
+        pub quota_bytes: Option<i64>,
     }
     no_relations!();
 }
@@ -209,6 +211,57 @@ pub mod sessions {
         pub id: String,
         pub data: String,
         pub expires_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod trash {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "trash")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub account_id: i64,
+        /// "tag" or "repository".
+        pub kind: String,
+        pub repository: String,
+        pub tag: Option<String>,
+        pub deleted_by: String,
+        pub deleted_at: i64,
+        pub expires_at: i64,
+        pub bytes: i64,
+        /// What restoring puts back, as JSON (see `db::trash::Snapshot`).
+        #[sea_orm(column_type = "Text")]
+        pub snapshot: String,
+    }
+    no_relations!();
+}
+
+pub mod trash_blobs {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "trash_blobs")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub trash_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub digest: String,
+    }
+    no_relations!();
+}
+
+pub mod trash_manifests {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "trash_manifests")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub trash_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub repository_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub digest: String,
     }
     no_relations!();
 }

@@ -1,7 +1,7 @@
 //! Manifests, what they reference, and tags.
 
 use super::entity::{manifest_references, manifests, repositories, repository_blobs, tags};
-use super::{Db, DbResult, Manifest, repositories::link_blob_in};
+use super::{Db, DbResult, Manifest};
 use sea_orm::{
     ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
     sea_query::{Expr, ExprTrait, OnConflict, Query, SelectStatement},
@@ -14,6 +14,21 @@ fn repository_id_of(name: &str) -> SelectStatement {
         .from(repositories::Entity)
         .and_where(repositories::Column::Name.eq(name))
         .to_owned()
+}
+
+/// Marks a repository as pushed to now; as a transaction's first statement it also
+/// takes the write lock.
+pub(super) async fn touch_repository<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    repository_id: i64,
+    now: i64,
+) -> DbResult<()> {
+    repositories::Entity::update_many()
+        .col_expr(repositories::Column::PushedAt, Expr::value(now))
+        .filter(repositories::Column::Id.eq(repository_id))
+        .exec(c)
+        .await?;
+    Ok(())
 }
 
 /// A manifest about to be stored, already parsed and checked by the caller.
@@ -80,12 +95,18 @@ impl Db {
         m: NewManifest<'_>,
     ) -> DbResult<Result<Manifest, PutManifestRefused>> {
         let txn = self.conn.begin().await?;
+        // Write first: the transaction takes the database's write lock (SQLite) or the
+        // repository's row (PostgreSQL) before it reads, so a writer in another process
+        // (`berth gc`) makes it wait instead of failing on a stale snapshot.
+        touch_repository(&txn, m.repository_id, m.now).await?;
         if !m.blobs.is_empty() {
             let present: HashSet<String> = repository_blobs::Entity::find()
                 .select_only()
                 .column(repository_blobs::Column::Digest)
                 .filter(repository_blobs::Column::RepositoryId.eq(m.repository_id))
                 .filter(repository_blobs::Column::Digest.is_in(m.blobs.iter().cloned()))
+                // Held until commit, so garbage collection cannot unlink them meanwhile.
+                .lock_shared()
                 .into_tuple::<String>()
                 .all(&txn)
                 .await?
@@ -101,6 +122,7 @@ impl Db {
                 .column(manifests::Column::Digest)
                 .filter(manifests::Column::RepositoryId.eq(m.repository_id))
                 .filter(manifests::Column::Digest.is_in(m.children.iter().cloned()))
+                .lock_shared()
                 .into_tuple::<String>()
                 .all(&txn)
                 .await?
@@ -128,6 +150,7 @@ impl Db {
         let row = manifests::Entity::find()
             .filter(manifests::Column::RepositoryId.eq(m.repository_id))
             .filter(manifests::Column::Digest.eq(m.digest))
+            .lock_shared()
             .one(&txn)
             .await?
             .ok_or(sea_orm::DbErr::RecordNotFound(
@@ -172,14 +195,6 @@ impl Db {
             .exec_without_returning(&txn)
             .await?;
         }
-        super::entity::repositories::Entity::update_many()
-            .col_expr(
-                super::entity::repositories::Column::PushedAt,
-                Expr::value(m.now),
-            )
-            .filter(super::entity::repositories::Column::Id.eq(m.repository_id))
-            .exec(&txn)
-            .await?;
         txn.commit().await?;
         Ok(Ok(row))
     }
@@ -246,26 +261,6 @@ impl Db {
             .order_by_asc(manifests::Column::Id)
             .all(&self.read)
             .await?)
-    }
-
-    /// Links a blob to a repository after its bytes landed in the store, and drops the
-    /// upload session that produced it, in one transaction: the client is told 201 only
-    /// after this commits.
-    pub async fn complete_upload(
-        &self,
-        upload_id: &str,
-        repository_id: i64,
-        digest: &str,
-        size: i64,
-        now: i64,
-    ) -> DbResult<()> {
-        let txn = self.conn.begin().await?;
-        link_blob_in(&txn, repository_id, digest, size, now).await?;
-        super::entity::uploads::Entity::delete_by_id(upload_id.to_owned())
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
-        Ok(())
     }
 }
 

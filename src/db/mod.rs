@@ -7,16 +7,20 @@ pub mod entity;
 mod accounts;
 mod audit;
 mod credentials;
+mod gc;
 mod manifests;
 mod repositories;
 mod sessions;
+mod trash;
 mod uploads;
 
 pub use accounts::AccountOverview;
 pub use audit::*;
 pub use credentials::*;
+pub use gc::{GcGraph, LinkCandidate, ManifestNode};
 pub use manifests::*;
 pub use repositories::RepositorySummary;
+pub use trash::{Deletion, RestoreRefused, TrashEntry};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};

@@ -126,19 +126,49 @@ impl Db {
             .await?)
     }
 
-    /// Records a blob whose bytes are in the store and lets the repository read it, in
-    /// one transaction.
-    pub async fn link_blob(
+    /// Lets a repository read a blob whose bytes `place` puts in the store (or finds
+    /// there), and drops the upload session that brought them, in one transaction that
+    /// first takes the blob's row. Garbage collection deletes a blob's bytes only while
+    /// holding that row too, so it never removes bytes this call has just relied on.
+    pub async fn link_blob_placed<F, Fut>(
         &self,
         repository_id: i64,
         digest: &str,
         size: i64,
         now: i64,
-    ) -> DbResult<()> {
+        upload_id: Option<&str>,
+        place: F,
+    ) -> DbResult<std::io::Result<()>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = std::io::Result<()>>,
+    {
+        use sea_orm::sea_query::OnConflict;
         let txn = self.conn.begin().await?;
+        blobs::Entity::insert(blobs::ActiveModel {
+            digest: Set(digest.to_owned()),
+            size: Set(size),
+            created_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::column(blobs::Column::Digest)
+                .update_column(blobs::Column::Size)
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+        if let Err(e) = place().await {
+            txn.rollback().await?;
+            return Ok(Err(e));
+        }
         link_blob_in(&txn, repository_id, digest, size, now).await?;
+        if let Some(id) = upload_id {
+            super::entity::uploads::Entity::delete_by_id(id.to_owned())
+                .exec(&txn)
+                .await?;
+        }
         txn.commit().await?;
-        Ok(())
+        Ok(Ok(()))
     }
 
     /// Removes a repository's right to read a blob; the bytes stay until garbage
@@ -193,7 +223,7 @@ pub(super) async fn link_blob_in<C: ConnectionTrait>(
 }
 
 /// Adds (or with a negative delta, subtracts) bytes to a repository's stored size.
-async fn add_repository_size<C: ConnectionTrait>(
+pub(super) async fn add_repository_size<C: ConnectionTrait>(
     c: &C,
     repository_id: i64,
     delta: i64,

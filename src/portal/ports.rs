@@ -9,7 +9,7 @@ use crate::services::{Error, Services};
 use app::model::{
     AccountRole, AccountRow, ActivityLog, ActivityRow, CreatedNode, CreatedToken, ManifestDetail,
     ManifestSummary, MemberRow, NodeRow, RepositoryRow, SessionUser, SignInRefusal, TagRow,
-    TokenRow, UntaggedRow,
+    TokenRow, TrashRow, UntaggedRow,
 };
 use app::server::{
     AccountPort, ActivityPort, AuthPort, CredentialPort, Refusal, RepositoryPort, RepositoryQuery,
@@ -485,5 +485,53 @@ impl AccountPort for ServicePorts {
             .change_own_password(user_id, current, new)
             .await
             .map_err(refusal)
+    }
+
+    async fn trash(&self, user_id: i64, account: &str) -> Result<Vec<TrashRow>, Refusal> {
+        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+        Ok(self
+            .0
+            .account_trash(user_id, &account)
+            .await
+            .map_err(refusal)?
+            .into_iter()
+            .map(|e| TrashRow {
+                id: e.id,
+                repository: e.repository,
+                tag: e.tag,
+                deleted_by: e.deleted_by,
+                deleted_at_ms: e.deleted_at,
+                expires_at_ms: e.expires_at,
+                bytes: e.bytes.max(0) as u64,
+            })
+            .collect())
+    }
+
+    async fn restore(&self, user_id: i64, account: &str, id: i64) -> Result<(), Refusal> {
+        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+        self.0
+            .restore_from_trash(user_id, &account, id)
+            .await
+            .map_err(refusal)
+    }
+
+    async fn empty_trash(&self, user_id: i64, account: &str, typed: &str) -> Result<u64, Refusal> {
+        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+        self.0
+            .empty_trash(user_id, &account, typed)
+            .await
+            .map_err(refusal)
+    }
+
+    async fn collect_garbage(&self, user_id: i64) -> Result<String, Refusal> {
+        let r = self.0.collect_garbage_as(user_id).await.map_err(refusal)?;
+        Ok(format!(
+            "Freed {} of {} blobs and {} manifests; removed {} abandoned uploads and {} expired trash entries.",
+            app::model::human_size(r.bytes),
+            r.blobs,
+            r.manifests,
+            r.uploads,
+            r.trash_entries
+        ))
     }
 }

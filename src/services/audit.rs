@@ -31,7 +31,8 @@ impl Services {
         }
         let repository_change = action.starts_with("manifest.")
             || action.starts_with("tag.")
-            || action.starts_with("repository.");
+            || action.starts_with("repository.")
+            || action.starts_with("trash.");
         if let (Some(account_id), Some(repository), true) =
             (account_id, repository, repository_change)
         {

@@ -74,10 +74,20 @@ impl Services {
                 Err(e) => return Err(e),
             };
             let repo = self.repository_for_push(target).await?;
-            self.db
-                .link_blob(repo.id, &digest.to_string(), size as i64, now_ms())
+            // The bytes must still be there while the link is made (garbage collection
+            // may just have taken them); otherwise the client uploads instead.
+            let placed = self
+                .db
+                .link_blob_placed(
+                    repo.id,
+                    &digest.to_string(),
+                    size as i64,
+                    now_ms(),
+                    None,
+                    || self.store_has(digest),
+                )
                 .await?;
-            return Ok(Some(size));
+            return Ok(placed.is_ok().then_some(size));
         }
         Ok(None)
     }
@@ -106,5 +116,19 @@ impl Services {
         )
         .await;
         Ok(())
+    }
+}
+
+impl Services {
+    /// Succeeds when the store holds the blob's bytes.
+    pub(crate) async fn store_has(&self, digest: &Digest) -> std::io::Result<()> {
+        if self.store.blob_exists(digest).await? {
+            Ok(())
+        } else {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{digest} is not in the store"),
+            ))
+        }
     }
 }

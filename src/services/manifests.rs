@@ -223,7 +223,7 @@ impl Services {
             .await
             .map_err(|_| Error::NotFound(Thing::Manifest))?;
         let gone = match reference {
-            Reference::Tag(t) => self.db.delete_tag(r.id, t.as_str()).await?,
+            Reference::Tag(t) => self.remove_tag(&r, t, actor).await?,
             Reference::Digest(d) => self.db.delete_manifest(r.id, &d.to_string()).await?,
         };
         if !gone {

@@ -170,7 +170,7 @@ impl Services {
         Ok(())
     }
 
-    async fn site_admin(&self, user_id: i64) -> Result<User> {
+    pub(super) async fn site_admin(&self, user_id: i64) -> Result<User> {
         match self.db.user_by_id(user_id).await? {
             Some(u) if u.site_admin => Ok(u),
             Some(_) => Err(Error::Forbidden),

@@ -8,13 +8,16 @@ pub mod audit;
 pub mod blobs;
 pub mod changes;
 pub mod credentials;
+pub mod gc;
 pub mod limiter;
 pub mod manifests;
 pub mod members;
+pub mod metrics;
 pub mod pulls;
 pub mod repositories;
 pub mod sessions;
 pub mod tokens;
+pub mod trash;
 pub mod uploads;
 
 use crate::db::{Db, DbError};
@@ -140,6 +143,11 @@ pub struct Services {
     pub changes: changes::Changes,
     /// Pull times not yet written to the database.
     pub pulls: Arc<pulls::PendingPulls>,
+    /// Retention, grace and expiry periods.
+    pub lifecycle: gc::Lifecycle,
+    /// Held while garbage collection runs: one run at a time.
+    pub gc_running: Arc<tokio::sync::Mutex<()>>,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl Services {
@@ -153,6 +161,9 @@ impl Services {
             setup_token: Arc::default(),
             changes: changes::Changes::default(),
             pulls: Arc::default(),
+            lifecycle: gc::Lifecycle::default(),
+            gc_running: Arc::default(),
+            metrics: Arc::default(),
         }
     }
 }

@@ -293,7 +293,7 @@ impl Services {
             found.push(self.repository(repo).await?);
         }
         for (repo, r) in repos.iter().zip(found) {
-            self.db.delete_repository(r.id).await?;
+            self.remove_repository(&r, &user.username).await?;
             self.audit(
                 Some(r.account_id),
                 &user.username,

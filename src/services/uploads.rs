@@ -77,7 +77,12 @@ impl UploadLocks {
         map.entry(id.to_owned()).or_default().clone()
     }
 
-    fn forget(&self, id: &str) {
+    /// The upload's lock if nobody holds it now.
+    fn try_lock(&self, id: &str) -> Option<UploadGuard> {
+        self.lock_for(id).try_lock_owned().ok()
+    }
+
+    pub(super) fn forget(&self, id: &str) {
         self.map
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -264,14 +269,23 @@ impl Services {
             drop(running);
             self.uploads.forget(id);
             let size = verified?;
-            self.db
-                .link_blob(
+            let placed = self
+                .db
+                .link_blob_placed(
                     upload.repository_id,
                     &digest.to_string(),
                     size as i64,
                     now_ms(),
+                    None,
+                    || self.store_has(digest),
                 )
                 .await?;
+            if let Err(e) = placed {
+                // Garbage collection took the bytes between the check and the link;
+                // the client sends the blob again.
+                tracing::warn!(%digest, error = %e, "blob collected during a re-push");
+                return Err(Error::Internal(e.into()));
+            }
             return Ok(size);
         }
         let size = self.write_chunk(id, received, &mut running, body).await?;
@@ -289,16 +303,18 @@ impl Services {
             self.uploads.forget(id);
             return Err(Error::Invalid(Invalid::DigestMismatch));
         }
-        self.store.commit_upload(id, digest).await?;
+        // The expensive fsync happens first; inside the transaction only the rename.
+        self.store.sync_upload(id).await?;
         self.db
-            .complete_upload(
-                id,
+            .link_blob_placed(
                 upload.repository_id,
                 &digest.to_string(),
                 size as i64,
                 now_ms(),
+                Some(id),
+                || self.store.commit_upload(id, digest),
             )
-            .await?;
+            .await??;
         drop(running);
         self.uploads.forget(id);
         Ok(size)
@@ -333,5 +349,24 @@ impl Services {
             h.update(&buf[..n]);
         }
         Ok(h.finish())
+    }
+}
+
+impl Services {
+    /// Deletes upload sessions older than the upload expiry that nobody is writing to.
+    pub(super) async fn expire_uploads(&self, now: i64) -> Result<u64> {
+        let cutoff = now - self.lifecycle.upload_expiry.as_millis() as i64;
+        let mut expired = 0;
+        for id in self.db.uploads_started_before(cutoff).await? {
+            let Some(guard) = self.uploads.try_lock(&id) else {
+                continue;
+            };
+            self.store.delete_upload(&id).await?;
+            self.db.delete_upload(&id).await?;
+            drop(guard);
+            self.uploads.forget(&id);
+            expired += 1;
+        }
+        Ok(expired)
     }
 }

@@ -101,6 +101,10 @@ impl BlobStore for FilesystemStore {
         Ok(Box::pin(BufReader::with_capacity(IO_BUFFER, f)))
     }
 
+    async fn sync_upload(&self, id: &str) -> io::Result<()> {
+        File::open(self.upload_path(id)?).await?.sync_all().await
+    }
+
     async fn commit_upload(&self, id: &str, digest: &Digest) -> io::Result<()> {
         let from = self.upload_path(id)?;
         let to = self.blob_path(digest);

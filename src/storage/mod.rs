@@ -42,7 +42,10 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn upload_size(&self, id: &str) -> io::Result<u64>;
     /// Reads the upload's bytes from the start, to recompute a hash after a restart.
     async fn upload_reader(&self, id: &str) -> io::Result<BoxedReader>;
-    /// Makes the upload's bytes durable and moves them to `digest`'s place.
+    /// Makes the upload's bytes durable where they are (the slow part of a commit).
+    async fn sync_upload(&self, id: &str) -> io::Result<()>;
+    /// Makes the upload's bytes durable and moves them to `digest`'s place (or drops
+    /// them when the store has that blob already).
     async fn commit_upload(&self, id: &str, digest: &Digest) -> io::Result<()>;
     async fn delete_upload(&self, id: &str) -> io::Result<()>;
     /// Streams `len` bytes of a blob from `offset`.

@@ -32,11 +32,25 @@ impl Server {
         s
     }
 
+    /// Starts a server with extra `serve` flags.
+    pub fn start_with(flags: &[&str]) -> Self {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let data = tmp.path().to_path_buf();
+        let mut s = Self::start_in_with(&data, flags);
+        s._tmp = Some(tmp);
+        s
+    }
+
     /// Starts a server on an existing data folder (to test restarts).
     pub fn start_in(data: &Path) -> Self {
+        Self::start_in_with(data, &[])
+    }
+
+    pub fn start_in_with(data: &Path, flags: &[&str]) -> Self {
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data)
+            .args(flags)
             .env(
                 "BERTH_LOG",
                 std::env::var("BERTH_TEST_LOG").unwrap_or_else(|_| "info".into()),
@@ -217,11 +231,22 @@ pub struct Client {
 
 impl Client {
     pub fn new(server: &Server) -> Self {
+        Self::new_at(&server.addr)
+    }
+
+    fn new_at(addr: &str) -> Self {
         Self {
             agent: ureq::AgentBuilder::new().redirects(0).build(),
-            base: server.url(""),
+            base: format!("http://{addr}"),
             auth: None,
         }
+    }
+
+    /// A client of the server at `addr` with a bearer token (for other threads).
+    pub fn at(addr: &str, token: &str) -> Self {
+        let mut c = Self::new_at(addr);
+        c.auth = Some(format!("Bearer {token}"));
+        c
     }
 
     pub fn with_bearer(server: &Server, token: &str) -> Self {
@@ -375,4 +400,52 @@ pub fn push_image(c: &Client, repo: &str, tag: &str, layers: &[&[u8]]) -> (Vec<u
 pub fn shared_dir() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
     p.exists().then_some(p)
+}
+
+/// Like [`push_image`], but `None` when any step is refused (the push was not
+/// acknowledged); returns the manifest and its digest when it was.
+pub fn try_push_image(
+    c: &Client,
+    repo: &str,
+    tag: &str,
+    layers: &[&[u8]],
+) -> Option<(Vec<u8>, String)> {
+    let blob = |bytes: &[u8]| -> Option<String> {
+        let d = sha256(bytes);
+        let r = c.send(
+            "POST",
+            &format!("/v2/{repo}/blobs/uploads/?digest={d}"),
+            &[],
+            Some(bytes),
+        );
+        (r.status == 201).then_some(d)
+    };
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}},"created":"{tag}"}}"#
+    );
+    let config_digest = blob(config.as_bytes())?;
+    let mut descs = Vec::new();
+    for l in layers {
+        descs.push(
+            serde_json::json!({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                                      "digest": blob(l)?, "size": l.len()}),
+        );
+    }
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": descs,
+    }))
+    .unwrap();
+    let r = c.send(
+        "PUT",
+        &format!("/v2/{repo}/manifests/{tag}"),
+        &[("Content-Type", "application/vnd.oci.image.manifest.v1+json")],
+        Some(&manifest),
+    );
+    (r.status == 201).then(|| {
+        let d = sha256(&manifest);
+        (manifest, d)
+    })
 }

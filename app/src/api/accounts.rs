@@ -1,6 +1,6 @@
 //! Accounts and people: an account's members, the site's accounts, one's password.
 
-use crate::model::{AccountRow, MemberRow};
+use crate::model::{AccountRow, MemberRow, TrashRow};
 use leptos::prelude::*;
 
 #[server(endpoint = "members")]
@@ -71,6 +71,51 @@ pub async fn change_password(current: String, new: String) -> Result<(), ServerF
     expect_context::<Ports>()
         .accounts
         .change_password(user_id, &current, &new)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "trash")]
+pub async fn list_trash(account: String) -> Result<Vec<TrashRow>, ServerFnError> {
+    use crate::server::Ports;
+    let user_id = super::session::session_user_id().await?;
+    expect_context::<Ports>()
+        .accounts
+        .trash(user_id, &account)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "restore")]
+pub async fn restore(account: String, id: i64) -> Result<(), ServerFnError> {
+    use crate::server::Ports;
+    let user_id = super::session::session_user_id().await?;
+    expect_context::<Ports>()
+        .accounts
+        .restore(user_id, &account, id)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Empties an account's trash; `confirm` must be the account's name.
+#[server(endpoint = "empty_trash")]
+pub async fn empty_trash(account: String, confirm: String) -> Result<u64, ServerFnError> {
+    use crate::server::Ports;
+    let user_id = super::session::session_user_id().await?;
+    expect_context::<Ports>()
+        .accounts
+        .empty_trash(user_id, &account, &confirm)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "collect_garbage")]
+pub async fn collect_garbage() -> Result<String, ServerFnError> {
+    use crate::server::Ports;
+    let user_id = super::session::session_user_id().await?;
+    expect_context::<Ports>()
+        .accounts
+        .collect_garbage(user_id)
         .await
         .map_err(ServerFnError::new)
 }

@@ -196,6 +196,19 @@ pub struct AccountRow {
     pub created_at_ms: i64,
 }
 
+/// A deleted tag or repository in an account's trash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrashRow {
+    pub id: i64,
+    pub repository: String,
+    /// The tag; `None` when the whole repository was deleted.
+    pub tag: Option<String>,
+    pub deleted_by: String,
+    pub deleted_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub bytes: u64,
+}
+
 /// Sizes as people read them: 1.5 MiB, 2.0 GiB.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

@@ -1,7 +1,7 @@
 //! Every account of the site, for site admins: create one, see its repositories,
 //! members and storage, open it.
 
-use crate::api::accounts::{CreateAccount, list_accounts};
+use crate::api::accounts::{CollectGarbage, CreateAccount, list_accounts};
 use crate::components::server_error::ServerError;
 use crate::model::human_size;
 use crate::pages::repositories::format_time;
@@ -11,7 +11,11 @@ use leptos_meta::Title;
 #[component]
 pub fn AccountsPage() -> impl IntoView {
     let create = ServerAction::<CreateAccount>::new();
-    let accounts = Resource::new(move || create.version().get(), |_| list_accounts());
+    let gc = ServerAction::<CollectGarbage>::new();
+    let accounts = Resource::new(
+        move || (create.version().get(), gc.version().get()),
+        |_| list_accounts(),
+    );
     view! {
         <Title text="Accounts — Berth"/>
         <div class="page-head">
@@ -31,6 +35,17 @@ pub fn AccountsPage() -> impl IntoView {
             </ActionForm>
             {move || create.value().get().map(|r| match r {
                 Ok(()) => view! { <p class="success" role="status">"Account created. Add its first admin on its Members page."</p> }.into_any(),
+                Err(e) => view! { <ServerError error=e/> }.into_any(),
+            })}
+        </section>
+        <section class="card" aria-labelledby="gc-heading">
+            <h2 id="gc-heading">"Storage"</h2>
+            <p class="muted">"Garbage collection runs on its own every hour; it frees what nothing references any more, while pushes and pulls go on."</p>
+            <ActionForm action=gc>
+                <button type="submit">"Collect garbage now"</button>
+            </ActionForm>
+            {move || gc.value().get().map(|r| match r {
+                Ok(words) => view! { <p class="success" role="status" data-testid="gc-report">{words}</p> }.into_any(),
                 Err(e) => view! { <ServerError error=e/> }.into_any(),
             })}
         </section>

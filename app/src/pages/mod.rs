@@ -13,3 +13,4 @@ pub mod setup;
 pub mod sign_in;
 pub mod tag;
 pub mod tokens;
+pub mod trash;

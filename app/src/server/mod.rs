@@ -4,7 +4,7 @@
 
 use crate::model::{
     AccountRow, ActivityLog, CreatedNode, CreatedToken, ManifestDetail, MemberRow, NodeRow,
-    RepositoryRow, SessionUser, SignInRefusal, TagRow, TokenRow, UntaggedRow,
+    RepositoryRow, SessionUser, SignInRefusal, TagRow, TokenRow, TrashRow, UntaggedRow,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -155,6 +155,13 @@ pub trait AccountPort: Send + Sync {
     async fn accounts(&self, user_id: i64) -> Result<Vec<AccountRow>, Refusal>;
     async fn create_account(&self, user_id: i64, name: &str) -> Result<(), Refusal>;
     async fn change_password(&self, user_id: i64, current: &str, new: &str) -> Result<(), Refusal>;
+    /// An account's trash, newest first.
+    async fn trash(&self, user_id: i64, account: &str) -> Result<Vec<TrashRow>, Refusal>;
+    async fn restore(&self, user_id: i64, account: &str, id: i64) -> Result<(), Refusal>;
+    /// Empties the trash; `typed` must be the account's name. How many entries went.
+    async fn empty_trash(&self, user_id: i64, account: &str, typed: &str) -> Result<u64, Refusal>;
+    /// Runs garbage collection now (site admins); what it freed, in words.
+    async fn collect_garbage(&self, user_id: i64) -> Result<String, Refusal>;
 }
 
 /// Every port, as one context value.

@@ -1,0 +1,425 @@
+//! The trash: deleted tags and repositories, restorable until they expire. A tag in
+//! the trash keeps its manifest alive in its repository; a repository in the trash is
+//! gone from every table but this one, and keeps its blobs alive.
+
+use super::entity::{
+    blobs, manifest_references, manifests, repositories, repository_blobs, tags, trash,
+    trash_blobs, trash_manifests,
+};
+use super::{Db, DbResult, Repository};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+pub type TrashEntry = trash::Model;
+
+/// Why a trash entry could not be restored, in words for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreRefused(pub String);
+
+/// A deleted repository's rows, as restoring puts them back.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Snapshot {
+    /// (name, manifest digest, updated at)
+    tags: Vec<(String, String, i64)>,
+    manifests: Vec<SnapshotManifest>,
+    /// (digest, size, linked at)
+    blobs: Vec<(String, i64, i64)>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SnapshotManifest {
+    digest: String,
+    media_type: String,
+    artifact_type: Option<String>,
+    subject: Option<String>,
+    /// The exact bytes, hex-encoded.
+    content: String,
+    created_at: i64,
+    pulled_at: Option<i64>,
+    /// (digest, kind)
+    references: Vec<(String, String)>,
+}
+
+/// Who deleted something, when, and until when it can come back.
+pub struct Deletion<'a> {
+    pub actor: &'a str,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
+impl Db {
+    /// Moves a tag to the trash: it disappears from the repository, its manifest stays
+    /// for as long as the trash holds it. False when the tag was not there.
+    pub async fn trash_tag(
+        &self,
+        repository: &Repository,
+        tag: &str,
+        bytes: i64,
+        d: &Deletion<'_>,
+    ) -> DbResult<bool> {
+        let txn = self.conn.begin().await?;
+        // Write first, so the reads below are under the write lock.
+        repositories::Entity::update_many()
+            .col_expr(
+                repositories::Column::SizeBytes,
+                sea_orm::sea_query::Expr::col(repositories::Column::SizeBytes),
+            )
+            .filter(repositories::Column::Id.eq(repository.id))
+            .exec(&txn)
+            .await?;
+        let Some(row) = tags::Entity::find()
+            .filter(tags::Column::RepositoryId.eq(repository.id))
+            .filter(tags::Column::Name.eq(tag))
+            .one(&txn)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let Some(manifest) = manifests::Entity::find_by_id(row.manifest_id)
+            .one(&txn)
+            .await?
+        else {
+            return Ok(false);
+        };
+        tags::Entity::delete_by_id(row.id).exec(&txn).await?;
+        let snapshot = Snapshot {
+            tags: vec![(row.name.clone(), manifest.digest.clone(), row.updated_at)],
+            ..Default::default()
+        };
+        let entry = insert_entry(&txn, repository, Some(tag), "tag", bytes, &snapshot, d).await?;
+        trash_manifests::ActiveModel {
+            trash_id: Set(entry),
+            repository_id: Set(repository.id),
+            digest: Set(manifest.digest),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// Moves a whole repository to the trash: its rows are copied into the entry and
+    /// deleted, its blobs stay for as long as the trash holds it.
+    pub async fn trash_repository(
+        &self,
+        repository: &Repository,
+        d: &Deletion<'_>,
+    ) -> DbResult<bool> {
+        let txn = self.conn.begin().await?;
+        repositories::Entity::update_many()
+            .col_expr(
+                repositories::Column::SizeBytes,
+                sea_orm::sea_query::Expr::col(repositories::Column::SizeBytes),
+            )
+            .filter(repositories::Column::Id.eq(repository.id))
+            .exec(&txn)
+            .await?;
+        let Some(repository) = repositories::Entity::find_by_id(repository.id)
+            .one(&txn)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let rows = manifests::Entity::find()
+            .filter(manifests::Column::RepositoryId.eq(repository.id))
+            .all(&txn)
+            .await?;
+        let references = manifest_references::Entity::find()
+            .filter(manifest_references::Column::ManifestId.is_in(rows.iter().map(|m| m.id)))
+            .all(&txn)
+            .await?;
+        let by_id: std::collections::HashMap<i64, &str> =
+            rows.iter().map(|m| (m.id, m.digest.as_str())).collect();
+        let tag_rows = tags::Entity::find()
+            .filter(tags::Column::RepositoryId.eq(repository.id))
+            .all(&txn)
+            .await?;
+        let links = repository_blobs::Entity::find()
+            .filter(repository_blobs::Column::RepositoryId.eq(repository.id))
+            .all(&txn)
+            .await?;
+        let sizes: std::collections::HashMap<String, i64> = blobs::Entity::find()
+            .filter(blobs::Column::Digest.is_in(links.iter().map(|l| l.digest.clone())))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|b| (b.digest, b.size))
+            .collect();
+        let snapshot = Snapshot {
+            tags: tag_rows
+                .iter()
+                .filter_map(|t| {
+                    Some((
+                        t.name.clone(),
+                        by_id.get(&t.manifest_id)?.to_string(),
+                        t.updated_at,
+                    ))
+                })
+                .collect(),
+            manifests: rows
+                .iter()
+                .map(|m| SnapshotManifest {
+                    digest: m.digest.clone(),
+                    media_type: m.media_type.clone(),
+                    artifact_type: m.artifact_type.clone(),
+                    subject: m.subject.clone(),
+                    content: hex::encode(&m.content),
+                    created_at: m.created_at,
+                    pulled_at: m.pulled_at,
+                    references: references
+                        .iter()
+                        .filter(|r| r.manifest_id == m.id)
+                        .map(|r| (r.digest.clone(), r.kind.clone()))
+                        .collect(),
+                })
+                .collect(),
+            blobs: links
+                .iter()
+                .map(|l| {
+                    (
+                        l.digest.clone(),
+                        sizes.get(&l.digest).copied().unwrap_or(0),
+                        l.created_at,
+                    )
+                })
+                .collect(),
+        };
+        let entry = insert_entry(
+            &txn,
+            &repository,
+            None,
+            "repository",
+            repository.size_bytes,
+            &snapshot,
+            d,
+        )
+        .await?;
+        let held: Vec<trash_blobs::ActiveModel> = links
+            .iter()
+            .map(|l| trash_blobs::ActiveModel {
+                trash_id: Set(entry),
+                digest: Set(l.digest.clone()),
+            })
+            .collect();
+        if !held.is_empty() {
+            trash_blobs::Entity::insert_many(held)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        repositories::Entity::delete_by_id(repository.id)
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// An account's trash, newest first.
+    pub async fn trash_entries(&self, account_id: i64) -> DbResult<Vec<TrashEntry>> {
+        Ok(trash::Entity::find()
+            .filter(trash::Column::AccountId.eq(account_id))
+            .order_by_desc(trash::Column::DeletedAt)
+            .order_by_desc(trash::Column::Id)
+            .all(&self.read)
+            .await?)
+    }
+
+    pub async fn trash_entry(&self, id: i64) -> DbResult<Option<TrashEntry>> {
+        Ok(trash::Entity::find_by_id(id).one(&self.read).await?)
+    }
+
+    /// Puts a trash entry back where it was, in one transaction, unless its name was
+    /// taken meanwhile.
+    pub async fn restore_trash(&self, id: i64) -> DbResult<Result<(), RestoreRefused>> {
+        let txn = self.conn.begin().await?;
+        let Some(entry) = trash::Entity::find_by_id(id).one(&txn).await? else {
+            return Ok(Err(RestoreRefused(
+                "That is no longer in the trash.".into(),
+            )));
+        };
+        let snapshot: Snapshot = serde_json::from_str(&entry.snapshot).unwrap_or_default();
+        let existing = repositories::Entity::find()
+            .filter(repositories::Column::Name.eq(&entry.repository))
+            .one(&txn)
+            .await?;
+        match entry.kind.as_str() {
+            "tag" => {
+                let Some(repository) = existing else {
+                    return Ok(Err(RestoreRefused(format!(
+                        "The repository {} no longer exists; restore it first.",
+                        entry.repository
+                    ))));
+                };
+                for (name, digest, updated_at) in &snapshot.tags {
+                    let taken = tags::Entity::find()
+                        .filter(tags::Column::RepositoryId.eq(repository.id))
+                        .filter(tags::Column::Name.eq(name))
+                        .one(&txn)
+                        .await?;
+                    if taken.is_some() {
+                        return Ok(Err(RestoreRefused(format!(
+                            "The tag {name} was pushed again since it was deleted; delete the new one first to restore the old."
+                        ))));
+                    }
+                    let Some(manifest) = manifests::Entity::find()
+                        .filter(manifests::Column::RepositoryId.eq(repository.id))
+                        .filter(manifests::Column::Digest.eq(digest))
+                        .one(&txn)
+                        .await?
+                    else {
+                        return Ok(Err(RestoreRefused(format!(
+                            "The image of tag {name} is gone from {}.",
+                            entry.repository
+                        ))));
+                    };
+                    tags::ActiveModel {
+                        repository_id: Set(repository.id),
+                        name: Set(name.clone()),
+                        manifest_id: Set(manifest.id),
+                        updated_at: Set(*updated_at),
+                        ..Default::default()
+                    }
+                    .insert(&txn)
+                    .await?;
+                }
+            }
+            _ => {
+                if existing.is_some() {
+                    return Ok(Err(RestoreRefused(format!(
+                        "A repository named {} was created since; delete or rename it first.",
+                        entry.repository
+                    ))));
+                }
+                restore_repository(&txn, &entry, &snapshot).await?;
+            }
+        }
+        trash::Entity::delete_by_id(entry.id).exec(&txn).await?;
+        txn.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Deletes trash entries for good: one account's (`Some`), or every expired one.
+    pub async fn purge_trash(&self, account_id: Option<i64>, now: i64) -> DbResult<u64> {
+        let q = trash::Entity::delete_many();
+        let q = match account_id {
+            Some(a) => q.filter(trash::Column::AccountId.eq(a)),
+            None => q.filter(trash::Column::ExpiresAt.lt(now)),
+        };
+        Ok(q.exec(&self.conn).await?.rows_affected)
+    }
+}
+
+async fn insert_entry<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    repository: &Repository,
+    tag: Option<&str>,
+    kind: &str,
+    bytes: i64,
+    snapshot: &Snapshot,
+    d: &Deletion<'_>,
+) -> DbResult<i64> {
+    let row = trash::ActiveModel {
+        account_id: Set(repository.account_id),
+        kind: Set(kind.to_owned()),
+        repository: Set(repository.name.clone()),
+        tag: Set(tag.map(str::to_owned)),
+        deleted_by: Set(d.actor.to_owned()),
+        deleted_at: Set(d.now),
+        expires_at: Set(d.expires_at),
+        bytes: Set(bytes),
+        snapshot: Set(serde_json::to_string(snapshot).unwrap_or_default()),
+        ..Default::default()
+    }
+    .insert(c)
+    .await?;
+    Ok(row.id)
+}
+
+async fn restore_repository<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    entry: &TrashEntry,
+    snapshot: &Snapshot,
+) -> DbResult<()> {
+    let size: i64 = snapshot.blobs.iter().map(|(_, s, _)| s).sum();
+    let repository = repositories::ActiveModel {
+        account_id: Set(entry.account_id),
+        name: Set(entry.repository.clone()),
+        created_at: Set(entry.deleted_at),
+        pushed_at: Set(snapshot
+            .tags
+            .iter()
+            .map(|t| t.2)
+            .max()
+            .unwrap_or(entry.deleted_at)),
+        size_bytes: Set(size),
+        ..Default::default()
+    }
+    .insert(c)
+    .await?;
+    for (digest, size, linked_at) in &snapshot.blobs {
+        // The trash kept the blob's bytes and row; the row is re-made if it went anyway.
+        blobs::Entity::insert(blobs::ActiveModel {
+            digest: Set(digest.clone()),
+            size: Set(*size),
+            created_at: Set(*linked_at),
+        })
+        .on_conflict_do_nothing()
+        .exec_without_returning(c)
+        .await?;
+        repository_blobs::ActiveModel {
+            repository_id: Set(repository.id),
+            digest: Set(digest.clone()),
+            created_at: Set(*linked_at),
+        }
+        .insert(c)
+        .await?;
+    }
+    let mut ids = std::collections::HashMap::new();
+    for m in &snapshot.manifests {
+        let content = hex::decode(&m.content).unwrap_or_default();
+        let row = manifests::ActiveModel {
+            repository_id: Set(repository.id),
+            digest: Set(m.digest.clone()),
+            media_type: Set(m.media_type.clone()),
+            artifact_type: Set(m.artifact_type.clone()),
+            subject: Set(m.subject.clone()),
+            size: Set(content.len() as i64),
+            content: Set(content),
+            created_at: Set(m.created_at),
+            pulled_at: Set(m.pulled_at),
+            ..Default::default()
+        }
+        .insert(c)
+        .await?;
+        ids.insert(m.digest.clone(), row.id);
+        let refs: Vec<manifest_references::ActiveModel> = m
+            .references
+            .iter()
+            .map(|(digest, kind)| manifest_references::ActiveModel {
+                manifest_id: Set(row.id),
+                digest: Set(digest.clone()),
+                kind: Set(kind.clone()),
+            })
+            .collect();
+        if !refs.is_empty() {
+            manifest_references::Entity::insert_many(refs)
+                .exec_without_returning(c)
+                .await?;
+        }
+    }
+    for (name, digest, updated_at) in &snapshot.tags {
+        if let Some(id) = ids.get(digest) {
+            tags::ActiveModel {
+                repository_id: Set(repository.id),
+                name: Set(name.clone()),
+                manifest_id: Set(*id),
+                updated_at: Set(*updated_at),
+                ..Default::default()
+            }
+            .insert(c)
+            .await?;
+        }
+    }
+    Ok(())
+}
