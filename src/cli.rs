@@ -41,6 +41,17 @@ pub enum Command {
     /// Manage nodes (machine credentials that pull an account's repositories).
     #[command(subcommand)]
     Node(NodeCommand),
+    /// Check the database against the store; exits 1 when something is wrong (with
+    /// `--repair`: when something could not be repaired).
+    Fsck {
+        /// Fix what can be fixed without lost bytes: orphan files, stale uploads,
+        /// sizes.
+        #[arg(long)]
+        repair: bool,
+        /// Upload sessions older than this count as abandoned.
+        #[arg(long, default_value = "24h", value_parser = crate::config::parse_period)]
+        upload_expiry: Duration,
+    },
     /// Collect garbage now, beside a running server or not: unreferenced manifests,
     /// blobs, abandoned uploads and expired trash.
     Gc {
@@ -190,6 +201,48 @@ pub async fn run_admin(
     let actor = "cli";
     match command {
         Command::Serve(_) => unreachable!("serve is handled by main"),
+        Command::Fsck {
+            repair,
+            upload_expiry,
+        } => {
+            let mut services = services.clone();
+            services.lifecycle.upload_expiry = upload_expiry;
+            let r = services.fsck(repair).await?;
+            let clean = r.clean();
+            let mut text = Vec::new();
+            for p in &r.problems {
+                text.push(format!("problem: {p}"));
+            }
+            for p in &r.repaired {
+                text.push(format!("repaired: {p}"));
+            }
+            for p in &r.unrepairable {
+                text.push(format!("cannot repair: {p}"));
+            }
+            text.push(format!(
+                "checked {} blobs ({} bytes): {}",
+                r.blobs_checked,
+                r.bytes_checked,
+                if r.problems.is_empty() {
+                    "all consistent".to_owned()
+                } else if clean {
+                    format!("{} problems, all repaired", r.problems.len())
+                } else {
+                    format!("{} problems", r.problems.len())
+                }
+            ));
+            emit(
+                json_mode,
+                serde_json::to_value(&r).unwrap_or_default(),
+                text.join("\n"),
+            );
+            if !clean {
+                return Err(Failure {
+                    message: "the data is not consistent".into(),
+                    code: 1,
+                });
+            }
+        }
         Command::Gc {
             dry_run,
             grace,

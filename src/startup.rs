@@ -59,22 +59,104 @@ pub fn app(services: Services, public_url: Option<String>) -> Router {
     };
     Router::new()
         .route("/healthz", get(get_healthz).with_state(services.clone()))
+        .route("/metrics", get(get_metrics).with_state(services.clone()))
         .merge(registry::router(reg))
-        .merge(portal::router(services, secure))
-        .layer(axum::middleware::from_fn(log_request))
+        .merge(portal::router(services.clone(), secure))
+        .layer(axum::middleware::from_fn_with_state(
+            services,
+            observe_request,
+        ))
 }
 
-/// One log line per request: method, path, status and time taken.
-async fn log_request(
+/// Every request runs in a span with its id, account and repository (so every log
+/// line it causes carries them), is counted for `/metrics`, and is logged at debug.
+async fn observe_request(
+    State(services): State<Services>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    use tracing::Instrument;
+    static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let method = req.method().clone();
-    let path = req.uri().to_string();
+    let path = req.uri().path().to_owned();
+    let route = crate::services::metrics::route_of(method.as_str(), &path);
+    let repository = registry_repository(&path);
+    let account = repository
+        .as_deref()
+        .and_then(|r| r.split('/').next())
+        .unwrap_or("");
+    let span = tracing::info_span!(
+        "request",
+        id,
+        %method,
+        path,
+        account,
+        repository = repository.as_deref().unwrap_or(""),
+    );
+    let bytes_in = content_length(req.headers());
     let started = std::time::Instant::now();
-    let resp = next.run(req).await;
-    tracing::debug!(%method, path, status = resp.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    let mut resp = next.run(req).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let status = resp.status().as_u16();
+    services.metrics.record_request(
+        route,
+        method.as_str(),
+        status,
+        elapsed,
+        bytes_in,
+        content_length(resp.headers()),
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&id.to_string()) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    span.in_scope(|| {
+        tracing::debug!(status, ms = elapsed.as_millis() as u64, "request");
+    });
     resp
+}
+
+/// The repository a registry path is about: what is between `/v2/` and the last
+/// `/blobs/`, `/manifests/`, `/tags/` or `/referrers/`.
+fn registry_repository(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/v2/")?;
+    ["/blobs/", "/manifests/", "/tags/", "/referrers/"]
+        .iter()
+        .filter_map(|marker| rest.rfind(marker))
+        .max()
+        .map(|end| rest[..end].to_owned())
+}
+
+fn content_length(h: &axum::http::HeaderMap) -> u64 {
+    h.get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// `GET /metrics`: the Prometheus text format. Counts only, never names.
+async fn get_metrics(State(services): State<Services>) -> axum::response::Response {
+    let totals = match services.db.storage_totals().await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "metrics: database");
+            return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response();
+        }
+    };
+    let body = services.metrics.render(&crate::services::metrics::Gauges {
+        storage_bytes: totals.bytes,
+        blobs: totals.blobs,
+        uploads_in_progress: totals.uploads,
+        repositories: totals.repositories,
+    });
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// `GET /healthz`: 200 when the database answers and the store can be written.

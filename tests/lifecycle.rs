@@ -313,3 +313,66 @@ fn garbage_collection_in_a_loop_never_takes_what_a_push_was_acknowledged_for() {
         acked.len()
     );
 }
+
+#[test]
+fn fsck_finds_missing_damaged_and_orphan_bytes_and_repairs_what_it_can() {
+    let s = Server::start();
+    s.tenant("acme", "alice", PW, "admin");
+    let a = Client::with_bearer(
+        &s,
+        &token(&s, "alice", PW, &["repository:acme/app:pull,push"]),
+    );
+    let (one, two) = (vec![1u8; 4096], vec![2u8; 4096]);
+    push_image(&a, "acme/app", "1.0", &[&one, &two]);
+    let fsck = |flags: &[&str]| {
+        let mut args = vec!["fsck"];
+        args.extend_from_slice(flags);
+        let out = admin_in(&s.data, &args, None);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, text) = fsck(&[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("all consistent"), "{text}");
+
+    // Damage one blob, lose another, drop in an orphan and a stray.
+    std::fs::write(blob_file(&s, &sha256(&one)), vec![9u8; 4096]).unwrap();
+    std::fs::remove_file(blob_file(&s, &sha256(&two))).unwrap();
+    let orphan = b"nobody pushed this";
+    let orphan_path = blob_file(&s, &sha256(orphan));
+    std::fs::create_dir_all(orphan_path.parent().unwrap()).unwrap();
+    std::fs::write(&orphan_path, orphan).unwrap();
+    std::fs::write(s.data.join("store/blobs/sha256/notes.txt"), b"x").unwrap();
+
+    let (code, text) = fsck(&[]);
+    assert_eq!(code, Some(1), "{text}");
+    for want in [
+        &format!("blob {} is damaged", sha256(&one)),
+        &format!(
+            "blob {} (4096 bytes) is missing from the store",
+            sha256(&two)
+        ),
+        &format!("the store holds {}", sha256(orphan)),
+        "stray file blobs/sha256/notes.txt",
+    ] {
+        assert!(text.contains(want), "{want} missing:\n{text}");
+    }
+    assert!(orphan_path.exists(), "without --repair nothing changes");
+
+    let (code, text) = fsck(&["--repair"]);
+    assert_eq!(code, Some(1), "the lost blob cannot be repaired:\n{text}");
+    assert!(
+        text.contains("cannot repair") && text.contains("needed by acme/app"),
+        "{text}"
+    );
+    assert!(!orphan_path.exists(), "the orphan is removed");
+    assert!(!s.data.join("store/blobs/sha256/notes.txt").exists());
+
+    // Pushing the lost and damaged blobs again repairs the repository.
+    std::fs::write(blob_file(&s, &sha256(&one)), &one).unwrap();
+    std::fs::write(blob_file(&s, &sha256(&two)), &two).unwrap();
+    let (code, text) = fsck(&[]);
+    assert_eq!(code, Some(0), "{text}");
+}

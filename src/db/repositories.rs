@@ -316,3 +316,33 @@ impl Db {
         Ok(res.rows_affected > 0)
     }
 }
+
+/// Totals for monitoring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorageTotals {
+    pub bytes: u64,
+    pub blobs: u64,
+    pub repositories: u64,
+    pub uploads: u64,
+}
+
+impl Db {
+    /// Bytes and count of stored blobs, repositories and open uploads.
+    pub async fn storage_totals(&self) -> DbResult<StorageTotals> {
+        use super::entity::uploads;
+        use sea_orm::PaginatorTrait;
+        let bytes: Option<i64> = blobs::Entity::find()
+            .select_only()
+            .column_as(blobs::Column::Size.sum(), "bytes")
+            .into_tuple::<Option<i64>>()
+            .one(&self.read)
+            .await?
+            .flatten();
+        Ok(StorageTotals {
+            bytes: bytes.unwrap_or(0).max(0) as u64,
+            blobs: blobs::Entity::find().count(&self.read).await?,
+            repositories: repositories::Entity::find().count(&self.read).await?,
+            uploads: uploads::Entity::find().count(&self.read).await?,
+        })
+    }
+}

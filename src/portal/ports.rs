@@ -21,16 +21,20 @@ pub struct ServicePorts(pub Services);
 /// What a person is told when something goes wrong.
 pub fn refusal(e: Error) -> Refusal {
     match e {
-        Error::Unauthenticated => "Please sign in.".into(),
-        Error::TooManyRequests => {
-            "Too many failed attempts. Wait a few minutes and try again.".into()
+        Error::Unauthenticated => Refusal::new(401, "Please sign in."),
+        Error::TooManyRequests => Refusal::new(
+            429,
+            "Too many failed attempts. Wait a few minutes and try again.",
+        ),
+        // Another account's things are not even said to exist.
+        Error::Forbidden | Error::NotFound(_) => {
+            Refusal::new(403, "You do not have access to that.")
         }
-        Error::Forbidden | Error::NotFound(_) => "You do not have access to that.".into(),
-        Error::Conflict(m) => m,
-        Error::Invalid(i) => i.to_string(),
+        Error::Conflict(m) => Refusal::new(409, m),
+        Error::Invalid(i) => Refusal::new(400, i.to_string()),
         Error::Internal(cause) => {
             tracing::error!(error = ?cause, "portal request failed");
-            "Something went wrong on our side. Please try again.".into()
+            Refusal::new(500, "Something went wrong on our side. Please try again.")
         }
     }
 }
@@ -167,7 +171,7 @@ impl RepositoryPort for ServicePorts {
         reference: &str,
         host: &str,
     ) -> Result<ManifestDetail, Refusal> {
-        let not_found = || "There is no such tag or manifest.".to_owned();
+        let not_found = || Refusal::new(404, "There is no such tag or manifest.");
         // `name@digest`, or `name:tag` where the tag follows the last slash.
         let (name, reference) = match reference.split_once('@') {
             Some((name, digest)) => (name, digest),

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod blobs;
 pub mod changes;
 pub mod credentials;
+pub mod fsck;
 pub mod gc;
 pub mod limiter;
 pub mod manifests;

@@ -65,6 +65,35 @@ impl FilesystemStore {
     }
 }
 
+/// Calls `f` with every file under `dir` and its length.
+fn walk(dir: &Path, f: &mut dyn FnMut(&Path, u64)) -> io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        r => r?,
+    };
+    for e in entries {
+        let e = e?;
+        let kind = e.file_type()?;
+        if kind.is_dir() {
+            walk(&e.path(), f)?;
+        } else {
+            f(&e.path(), e.metadata()?.len());
+        }
+    }
+    Ok(())
+}
+
+/// The digest a file under `blobs/` stands for, if it sits where that blob belongs.
+fn blob_digest(blobs: &Path, path: &Path) -> Option<Digest> {
+    let rel = path.strip_prefix(blobs).ok()?;
+    let parts: Vec<&str> = rel.iter().filter_map(|p| p.to_str()).collect();
+    let [algorithm, shard, hex] = parts.as_slice() else {
+        return None;
+    };
+    let d = Digest::parse(&format!("{algorithm}:{hex}")).ok()?;
+    (hex.starts_with(shard) && shard.len() == 2).then_some(d)
+}
+
 async fn sync_dir(dir: &Path) -> io::Result<()> {
     let dir = dir.to_owned();
     tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
@@ -159,6 +188,66 @@ impl BlobStore for FilesystemStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             r => r,
         }
+    }
+
+    async fn list_blobs(&self) -> io::Result<Vec<(Digest, u64)>> {
+        let root = self.root.join("blobs");
+        tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            walk(&root, &mut |path, len| {
+                if let Some(d) = blob_digest(&root, path) {
+                    out.push((d, len));
+                }
+            })?;
+            Ok(out)
+        })
+        .await?
+    }
+
+    async fn list_uploads(&self) -> io::Result<Vec<(String, std::time::SystemTime)>> {
+        let mut out = Vec::new();
+        let mut dir = fs::read_dir(self.root.join("uploads")).await?;
+        while let Some(e) = dir.next_entry().await? {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if self.upload_path(&name).is_ok() {
+                out.push((name, e.metadata().await?.modified()?));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn list_strays(&self) -> io::Result<Vec<String>> {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            let blobs = root.join("blobs");
+            walk(&blobs, &mut |path, _| {
+                if blob_digest(&blobs, path).is_none()
+                    && let Ok(rel) = path.strip_prefix(&root)
+                {
+                    out.push(rel.to_string_lossy().into_owned());
+                }
+            })?;
+            for e in std::fs::read_dir(root.join("uploads"))? {
+                let e = e?;
+                let name = e.file_name().to_string_lossy().into_owned();
+                let ok =
+                    !name.is_empty() && name.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-');
+                if !ok && name != ".healthz" {
+                    out.push(format!("uploads/{name}"));
+                }
+            }
+            Ok(out)
+        })
+        .await?
+    }
+
+    async fn remove_stray(&self, path: &str) -> io::Result<()> {
+        // Only paths inside the store, as `list_strays` gives them.
+        if path.split('/').any(|p| p == ".." || p.is_empty()) {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "bad path"));
+        }
+        fs::remove_file(self.root.join(path)).await
     }
 
     async fn check(&self) -> io::Result<()> {

@@ -54,4 +54,13 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn delete_blob(&self, digest: &Digest) -> io::Result<()>;
     /// Fails when the store cannot be written, for health checks.
     async fn check(&self) -> io::Result<()>;
+    /// Every blob the store holds, with its length, for consistency checks.
+    async fn list_blobs(&self) -> io::Result<Vec<(Digest, u64)>>;
+    /// Every upload's temp file, with when it was last written.
+    async fn list_uploads(&self) -> io::Result<Vec<(String, std::time::SystemTime)>>;
+    /// Files in the store that are neither a blob nor an upload (left by a crash or by
+    /// hand), as paths relative to the store.
+    async fn list_strays(&self) -> io::Result<Vec<String>>;
+    /// Removes a stray file found by `list_strays`.
+    async fn remove_stray(&self, path: &str) -> io::Result<()>;
 }

@@ -11,7 +11,7 @@ pub async fn list_members(account: String) -> Result<Vec<MemberRow>, ServerFnErr
         .accounts
         .members(user_id, &account)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 /// Adds a member or changes their role; `password` creates a user who has none.
@@ -28,7 +28,7 @@ pub async fn add_member(
         .accounts
         .add_member(user_id, &account, &username, &role, &password)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 #[server(endpoint = "remove_member")]
@@ -39,7 +39,7 @@ pub async fn remove_member(account: String, username: String) -> Result<(), Serv
         .accounts
         .remove_member(user_id, &account, &username)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 #[server(endpoint = "accounts")]
@@ -50,7 +50,7 @@ pub async fn list_accounts() -> Result<Vec<AccountRow>, ServerFnError> {
         .accounts
         .accounts(user_id)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 #[server(endpoint = "create_account")]
@@ -61,7 +61,7 @@ pub async fn create_account(name: String) -> Result<(), ServerFnError> {
         .accounts
         .create_account(user_id, &name)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 #[server(endpoint = "change_password")]
@@ -72,7 +72,7 @@ pub async fn change_password(current: String, new: String) -> Result<(), ServerF
         .accounts
         .change_password(user_id, &current, &new)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 #[server(endpoint = "trash")]
@@ -83,7 +83,7 @@ pub async fn list_trash(account: String) -> Result<Vec<TrashRow>, ServerFnError>
         .accounts
         .trash(user_id, &account)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 #[server(endpoint = "restore")]
@@ -94,7 +94,7 @@ pub async fn restore(account: String, id: i64) -> Result<(), ServerFnError> {
         .accounts
         .restore(user_id, &account, id)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 /// Empties an account's trash; `confirm` must be the account's name.
@@ -106,7 +106,7 @@ pub async fn empty_trash(account: String, confirm: String) -> Result<u64, Server
         .accounts
         .empty_trash(user_id, &account, &confirm)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 #[server(endpoint = "collect_garbage")]
@@ -117,5 +117,5 @@ pub async fn collect_garbage() -> Result<String, ServerFnError> {
         .accounts
         .collect_garbage(user_id)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }

@@ -16,5 +16,5 @@ pub async fn list_activity(
         .activity
         .activity(user_id, &account, &kind, repository.trim(), page.max(1))
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }

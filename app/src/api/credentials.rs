@@ -12,7 +12,7 @@ pub async fn docker_login(account: String) -> Result<DockerLoginCommand, ServerF
         .credentials
         .docker_login(user_id, &account)
         .await
-        .map_err(ServerFnError::new)?;
+        .map_err(super::refused)?;
     let host = request_host();
     Ok(DockerLoginCommand {
         command: format!("echo {secret} | docker login {host} -u {username} --password-stdin"),
@@ -31,7 +31,7 @@ pub async fn list_tokens() -> Result<Vec<TokenRow>, ServerFnError> {
         .credentials
         .tokens(user_id)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 /// `expires_days` 0 means the token does not expire.
@@ -48,7 +48,7 @@ pub async fn create_token(
         .credentials
         .create_token(user_id, &label, &access, days)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 #[server(endpoint = "revoke_token")]
@@ -59,7 +59,7 @@ pub async fn revoke_token(id: i64) -> Result<(), ServerFnError> {
         .credentials
         .revoke_token(user_id, id)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 #[server(endpoint = "nodes")]
@@ -70,7 +70,7 @@ pub async fn list_nodes(account: String) -> Result<Vec<NodeRow>, ServerFnError> 
         .credentials
         .nodes(user_id, &account)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 #[server(endpoint = "create_node")]
@@ -81,7 +81,7 @@ pub async fn create_node(account: String, name: String) -> Result<CreatedNode, S
         .credentials
         .create_node(user_id, &account, name.trim())
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 #[server(endpoint = "revoke_node")]
@@ -92,5 +92,5 @@ pub async fn revoke_node(account: String, id: i64) -> Result<(), ServerFnError> 
         .credentials
         .revoke_node(user_id, &account, id)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }

@@ -27,7 +27,7 @@ pub async fn list_repositories(
         .repositories
         .list(user_id, &query, &request_host())
         .await
-        .map_err(ServerFnError::new)?;
+        .map_err(super::refused)?;
     Ok(RepositoryList {
         rows,
         total,
@@ -43,14 +43,11 @@ pub async fn get_repository(name: String) -> Result<RepositoryDetail, ServerFnEr
     use crate::server::Ports;
     let user_id = session_user_id().await?;
     let port = expect_context::<Ports>().repositories;
-    let tags = port
-        .tags(user_id, &name)
-        .await
-        .map_err(ServerFnError::new)?;
+    let tags = port.tags(user_id, &name).await.map_err(super::refused)?;
     let (referrers, untagged) = port
         .untagged(user_id, &name)
         .await
-        .map_err(ServerFnError::new)?
+        .map_err(super::refused)?
         .into_iter()
         .partition(|m| m.manifest.subject.is_some());
     Ok(RepositoryDetail {
@@ -73,7 +70,7 @@ pub async fn get_manifest(reference: String) -> Result<ManifestDetail, ServerFnE
         .repositories
         .manifest(user_id, &reference, &request_host())
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 #[server(endpoint = "delete_tag")]
@@ -89,7 +86,7 @@ pub async fn delete_tag(
         .repositories
         .delete_tag(user_id, &repository, &tag, &confirm)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 #[server(endpoint = "delete_repository")]
@@ -101,7 +98,7 @@ pub async fn delete_repository(repository: String, confirm: String) -> Result<()
         .repositories
         .delete_repository(user_id, &repository, &confirm)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 /// Deletes the checked repositories of the list; `confirm` must be their count.
@@ -117,7 +114,7 @@ pub async fn delete_repositories(
         .repositories
         .delete_repositories(user_id, &repositories, &confirm)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(super::refused)
 }
 
 /// The server's clock in Unix milliseconds.

@@ -109,7 +109,7 @@ pub async fn setup(token: String, username: String, password: String) -> Result<
         .auth
         .create_first_admin(&token, username.trim(), &password)
         .await
-        .map_err(ServerFnError::new)?;
+        .map_err(super::refused)?;
     start_session(&session, user_id).await
 }
 

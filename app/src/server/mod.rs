@@ -9,8 +9,41 @@ use crate::model::{
 use std::net::IpAddr;
 use std::sync::Arc;
 
-/// A refusal in words for the person at the browser.
-pub type Refusal = String;
+/// A refusal in words for the person at the browser, with the HTTP status the
+/// request is answered with (403 for another account's things, 400 for bad input…).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(status: u16, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+/// Plain words are a refusal of bad input.
+impl From<String> for Refusal {
+    fn from(message: String) -> Self {
+        Self::new(400, message)
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(message: &str) -> Self {
+        Self::new(400, message)
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
 
 #[async_trait::async_trait]
 pub trait AuthPort: Send + Sync {

@@ -1,0 +1,196 @@
+//! `berth fsck`: checks the database against the store. Every blob the database
+//! knows is present with its size and hash; the store holds nothing the database
+//! does not know; no upload outlived the upload expiry; repository sizes add up.
+//! With `repair`, what can be fixed without losing data is fixed.
+
+use super::{Result, Services, now_ms};
+use crate::domain::Digest;
+use crate::domain::digest::Hasher;
+use futures_util::TryStreamExt;
+use std::collections::{HashMap, HashSet};
+
+/// What a check found.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct FsckReport {
+    pub blobs_checked: u64,
+    pub bytes_checked: u64,
+    /// Problems found (all of them, repaired or not).
+    pub problems: Vec<String>,
+    /// What `repair` fixed.
+    pub repaired: Vec<String>,
+    /// What cannot be fixed without the lost bytes.
+    pub unrepairable: Vec<String>,
+}
+
+impl FsckReport {
+    /// Whether the data is consistent now: nothing found, or everything repaired.
+    pub fn clean(&self) -> bool {
+        self.problems.len() == self.repaired.len() && self.unrepairable.is_empty()
+    }
+}
+
+impl Services {
+    pub async fn fsck(&self, repair: bool) -> Result<FsckReport> {
+        let mut r = FsckReport::default();
+        let rows: HashMap<String, i64> = self.db.all_blobs().await?.into_iter().collect();
+        let files: HashMap<String, u64> = self
+            .store
+            .list_blobs()
+            .await?
+            .into_iter()
+            .map(|(d, len)| (d.to_string(), len))
+            .collect();
+        let owners = self.db.blob_owners().await?;
+        let trashed: HashSet<String> = self.db.trashed_blobs().await?.into_iter().collect();
+
+        for (digest, size) in &rows {
+            let Ok(parsed) = Digest::parse(digest) else {
+                r.unrepairable
+                    .push(format!("the database lists an invalid digest {digest:?}"));
+                continue;
+            };
+            let kept_by = || {
+                let mut by = owners.get(digest).cloned().unwrap_or_default();
+                if trashed.contains(digest) {
+                    by.push("the trash".into());
+                }
+                by
+            };
+            match files.get(digest) {
+                None => {
+                    let by = kept_by();
+                    let problem = format!("blob {digest} ({size} bytes) is missing from the store");
+                    if by.is_empty() {
+                        r.problems.push(format!("{problem}; nothing references it"));
+                        if repair && self.forget_blob(&parsed).await? {
+                            r.repaired
+                                .push(format!("forgot the missing unreferenced blob {digest}"));
+                        }
+                    } else {
+                        r.problems.push(problem.clone());
+                        r.unrepairable
+                            .push(format!("{problem}; needed by {}", by.join(", ")));
+                    }
+                }
+                Some(len) if *len as i64 != *size => {
+                    let problem = format!("blob {digest} holds {len} bytes, not {size}");
+                    r.problems.push(problem.clone());
+                    r.unrepairable
+                        .push(format!("{problem}; push it again to repair it"));
+                }
+                Some(len) => {
+                    r.blobs_checked += 1;
+                    r.bytes_checked += len;
+                    if self.hash_of(&parsed, *len).await? != parsed {
+                        let problem =
+                            format!("blob {digest} is damaged: its bytes hash differently");
+                        r.problems.push(problem.clone());
+                        r.unrepairable
+                            .push(format!("{problem}; push it again to repair it"));
+                    }
+                }
+            }
+        }
+        for (digest, len) in &files {
+            if rows.contains_key(digest) {
+                continue;
+            }
+            r.problems.push(format!(
+                "the store holds {digest} ({len} bytes), which the database does not know"
+            ));
+            if repair {
+                let Ok(parsed) = Digest::parse(digest) else {
+                    continue;
+                };
+                let removed = self
+                    .db
+                    .with_unknown_blob(digest, || self.store.delete_blob(&parsed))
+                    .await??;
+                if removed {
+                    r.repaired.push(format!("removed the orphan blob {digest}"));
+                }
+            }
+        }
+        for digest in owners.keys().filter(|d| !rows.contains_key(*d)) {
+            let problem =
+                format!("repositories link blob {digest}, which the database does not list");
+            r.problems.push(problem.clone());
+            r.unrepairable.push(problem);
+        }
+        self.check_uploads(repair, &mut r).await?;
+        for drift in self.db.repository_size_drift().await? {
+            r.problems.push(format!(
+                "repository {} says it holds {} bytes, its blobs add up to {}",
+                drift.name, drift.stored, drift.actual
+            ));
+            if repair {
+                self.db.set_repository_size(drift.id, drift.actual).await?;
+                r.repaired
+                    .push(format!("recounted the size of {}", drift.name));
+            }
+        }
+        for stray in self.store.list_strays().await? {
+            r.problems
+                .push(format!("the store holds a stray file {stray}"));
+            if repair {
+                self.store.remove_stray(&stray).await?;
+                r.repaired.push(format!("removed the stray file {stray}"));
+            }
+        }
+        Ok(r)
+    }
+
+    /// Upload sessions: a row and a file each, and none older than the expiry.
+    async fn check_uploads(&self, repair: bool, r: &mut FsckReport) -> Result<()> {
+        let cutoff = now_ms() - self.lifecycle.upload_expiry.as_millis() as i64;
+        let rows: HashMap<String, i64> = self.db.all_uploads().await?.into_iter().collect();
+        let files: HashMap<String, std::time::SystemTime> =
+            self.store.list_uploads().await?.into_iter().collect();
+        for (id, started) in &rows {
+            if !files.contains_key(id) {
+                r.problems.push(format!("upload {id} has no file"));
+            } else if *started < cutoff {
+                r.problems
+                    .push(format!("upload {id} is older than the upload expiry"));
+            } else {
+                continue;
+            }
+            if repair {
+                self.store.delete_upload(id).await?;
+                self.db.delete_upload(id).await?;
+                r.repaired.push(format!("removed upload {id}"));
+            }
+        }
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        for (id, modified) in &files {
+            // A file younger than a minute may belong to a session being created.
+            if rows.contains_key(id) || *modified > old {
+                continue;
+            }
+            r.problems
+                .push(format!("upload file {id} belongs to no session"));
+            if repair {
+                self.store.delete_upload(id).await?;
+                r.repaired.push(format!("removed the upload file {id}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes the row of an unreferenced blob whose bytes are gone.
+    async fn forget_blob(&self, digest: &Digest) -> Result<bool> {
+        Ok(self
+            .db
+            .gc_delete_blob(&digest.to_string(), i64::MAX, || async { Ok(()) })
+            .await??)
+    }
+
+    async fn hash_of(&self, digest: &Digest, len: u64) -> Result<Digest> {
+        let mut h = Hasher::new(digest.algorithm());
+        let mut stream = self.store.read_blob(digest, 0, len).await?;
+        while let Some(chunk) = stream.try_next().await? {
+            h.update(&chunk);
+        }
+        Ok(h.finish())
+    }
+}
