@@ -376,3 +376,111 @@ fn fsck_finds_missing_damaged_and_orphan_bytes_and_repairs_what_it_can() {
     let (code, text) = fsck(&[]);
     assert_eq!(code, Some(0), "{text}");
 }
+
+#[test]
+fn abandoned_uploads_expire_with_their_files() {
+    let s = Server::start();
+    s.tenant("acme", "alice", PW, "admin");
+    let a = Client::with_bearer(
+        &s,
+        &token(&s, "alice", PW, &["repository:acme/app:pull,push"]),
+    );
+    let r = a.send("POST", "/v2/acme/app/blobs/uploads/", &[], None);
+    assert_eq!(r.status, 202);
+    let location = r.header("location").unwrap().to_owned();
+    let r = a.send(
+        "PATCH",
+        &location,
+        &[("Content-Type", "application/octet-stream")],
+        Some(&[7u8; 1000]),
+    );
+    assert_eq!(r.status, 202, "{}", r.text());
+    let uploads = s.data.join("store/uploads");
+    let files = || {
+        std::fs::read_dir(&uploads)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name() != ".healthz")
+            .count()
+    };
+    assert_eq!(files(), 1);
+    // Within the expiry nothing happens.
+    assert_eq!(gc(&s, &[])["uploads"], 0);
+    assert_eq!(files(), 1);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let r = gc(&s, &["--upload-expiry", "1s"]);
+    assert_eq!(r["uploads"], 1, "{r}");
+    assert_eq!(files(), 0);
+    let r = a.send(
+        "PATCH",
+        &location,
+        &[("Content-Type", "application/octet-stream")],
+        Some(&[7u8; 10]),
+    );
+    assert_eq!(r.status, 404);
+    assert_eq!(r.error_code(), "BLOB_UPLOAD_UNKNOWN");
+}
+
+#[test]
+fn a_trashed_tag_survives_its_repository_going_to_the_trash_and_back() {
+    let s = Server::start();
+    s.tenant("acme", "alice", PW, "admin");
+    let a = Client::with_bearer(
+        &s,
+        &token(&s, "alice", PW, &["repository:acme/x:pull,push,delete"]),
+    );
+    let (_, digest) = push_image(&a, "acme/x", "1", &[b"tagged layer"]);
+    push_image(&a, "acme/x", "2", &[b"other layer"]);
+    a.send("DELETE", "/v2/acme/x/manifests/1", &[], None);
+    let alice = session_cookie(&sign_in(&s, "alice", PW));
+    post_form(
+        &s,
+        &alice,
+        "/api/delete_repository",
+        "repository=acme%2Fx&confirm=acme%2Fx",
+    );
+    let ids = |html: &str| -> Vec<(String, String)> {
+        html.split("<td class=\"name\">")
+            .skip(1)
+            .map(|row| {
+                let what = row.split('<').next().unwrap_or_default().to_owned();
+                let id = row
+                    .split("name=\"id\" value=\"")
+                    .nth(1)
+                    .and_then(|r| r.split('"').next())
+                    .unwrap_or_default()
+                    .to_owned();
+                (what, id)
+            })
+            .collect()
+    };
+    let entries = ids(&page(&s, "/a/acme/trash", &alice).text());
+    let find = |what: &str| {
+        entries
+            .iter()
+            .find(|(w, _)| w == what)
+            .map(|(_, id)| id.clone())
+            .unwrap_or_else(|| panic!("{what} not in {entries:?}"))
+    };
+    let (repo_entry, tag_entry) = (find("acme/x (repository)"), find("acme/x:1"));
+    let r = post_form(
+        &s,
+        &alice,
+        "/api/restore",
+        &format!("account=acme&id={repo_entry}"),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    // Collection right away, with no grace: the trashed tag still holds its image.
+    gc(&s, &["--grace", "0"]);
+    let r = post_form(
+        &s,
+        &alice,
+        "/api/restore",
+        &format!("account=acme&id={tag_entry}"),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let m = a.get("/v2/acme/x/manifests/1");
+    assert_eq!(m.status, 200);
+    assert_eq!(sha256(&m.body), digest);
+    let layer = a.get(&format!("/v2/acme/x/blobs/{}", sha256(b"tagged layer")));
+    assert_eq!(layer.body, b"tagged layer");
+}

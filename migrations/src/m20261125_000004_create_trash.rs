@@ -138,6 +138,15 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_trash_manifests_repository_digest")
+                .table(TrashManifests::Table)
+                .col(TrashManifests::RepositoryId)
+                .col(TrashManifests::Digest)
+                .to_owned(),
+        )
+        .await?;
         m.alter_table(
             Table::alter()
                 .table(Accounts::Table)

@@ -96,7 +96,7 @@ impl Db {
             .into_iter()
             .filter_map(|r| {
                 let a = actual.get(&r.id).copied().unwrap_or(0);
-                (a != r.size_bytes).then(|| SizeDrift {
+                (a != r.size_bytes).then_some(SizeDrift {
                     id: r.id,
                     name: r.name,
                     stored: r.size_bytes,

@@ -222,6 +222,7 @@ impl Db {
     /// again; the repository's size shrinks by the blob's.
     pub async fn gc_delete_link(&self, link: &LinkCandidate, cutoff: i64) -> DbResult<bool> {
         let txn = self.conn.begin().await?;
+        super::repositories::lock_repository(&txn, link.repository_id).await?;
         let Some(row) =
             repository_blobs::Entity::find_by_id((link.repository_id, link.digest.clone()))
                 .lock_exclusive()
@@ -257,11 +258,13 @@ impl Db {
     }
 
     /// Blobs older than `cutoff` that no repository links and no trash entry holds,
-    /// with their sizes, counting the links in `ignoring` as gone (for dry runs).
+    /// with their sizes, counting the links in `ignoring` and the manifests in
+    /// `ignoring_manifests` as gone (for dry runs).
     pub async fn gc_blob_candidates(
         &self,
         cutoff: i64,
         ignoring: &[LinkCandidate],
+        ignoring_manifests: &HashSet<i64>,
     ) -> DbResult<Vec<(String, i64)>> {
         let ignored: HashSet<(i64, &str)> = ignoring
             .iter()
@@ -278,6 +281,20 @@ impl Db {
             .await?
             .into_iter()
             .filter(|(r, d)| !ignored.contains(&(*r, d.as_str())))
+            .map(|(_, d)| d)
+            .collect();
+        let referenced: HashSet<String> = manifest_references::Entity::find()
+            .select_only()
+            .columns([
+                manifest_references::Column::ManifestId,
+                manifest_references::Column::Digest,
+            ])
+            .filter(manifest_references::Column::Kind.eq("blob"))
+            .into_tuple::<(i64, String)>()
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .filter(|(m, _)| !ignoring_manifests.contains(m))
             .map(|(_, d)| d)
             .collect();
         let held: HashSet<String> = trash_blobs::Entity::find()
@@ -297,7 +314,7 @@ impl Db {
             .all(&self.read)
             .await?
             .into_iter()
-            .filter(|(d, _)| !linked.contains(d) && !held.contains(d))
+            .filter(|(d, _)| !linked.contains(d) && !held.contains(d) && !referenced.contains(d))
             .collect())
     }
 
@@ -332,7 +349,14 @@ impl Db {
             .count(&txn)
             .await?
             > 0;
-        if linked || held || row.created_at >= cutoff {
+        // A manifest that lists the blob keeps it even without a link (the API lets a
+        // client delete a blob from a repository whose image still needs it).
+        let referenced = manifest_references::Entity::find()
+            .filter(manifest_references::Column::Digest.eq(digest))
+            .count(&txn)
+            .await?
+            > 0;
+        if linked || held || referenced || row.created_at >= cutoff {
             return Ok(Ok(false));
         }
         blobs::Entity::delete_by_id(digest.to_owned())

@@ -133,24 +133,38 @@ impl Db {
             }
         }
 
-        manifests::Entity::insert(manifests::ActiveModel {
-            repository_id: Set(m.repository_id),
-            digest: Set(m.digest.to_owned()),
-            media_type: Set(m.media_type.to_owned()),
-            artifact_type: Set(m.artifact_type.map(str::to_owned)),
-            subject: Set(m.subject.map(str::to_owned)),
-            size: Set(m.content.len() as i64),
-            content: Set(m.content.to_vec()),
-            created_at: Set(m.now),
-            ..Default::default()
-        })
-        .on_conflict_do_nothing_on([manifests::Column::RepositoryId, manifests::Column::Digest])
-        .exec_without_returning(&txn)
-        .await?;
+        // Insert the manifest, or make an existing one young again (a re-push is a
+        // push: garbage collection's grace protects it until the index or tag that
+        // needs it arrives). The refresh waits for a collection holding the row; if
+        // that deleted it, the second round inserts.
+        for _ in 0..2 {
+            manifests::Entity::insert(manifests::ActiveModel {
+                repository_id: Set(m.repository_id),
+                digest: Set(m.digest.to_owned()),
+                media_type: Set(m.media_type.to_owned()),
+                artifact_type: Set(m.artifact_type.map(str::to_owned)),
+                subject: Set(m.subject.map(str::to_owned)),
+                size: Set(m.content.len() as i64),
+                content: Set(m.content.to_vec()),
+                created_at: Set(m.now),
+                ..Default::default()
+            })
+            .on_conflict_do_nothing_on([manifests::Column::RepositoryId, manifests::Column::Digest])
+            .exec_without_returning(&txn)
+            .await?;
+            let refreshed = manifests::Entity::update_many()
+                .col_expr(manifests::Column::CreatedAt, Expr::value(m.now))
+                .filter(manifests::Column::RepositoryId.eq(m.repository_id))
+                .filter(manifests::Column::Digest.eq(m.digest))
+                .exec(&txn)
+                .await?;
+            if refreshed.rows_affected > 0 {
+                break;
+            }
+        }
         let row = manifests::Entity::find()
             .filter(manifests::Column::RepositoryId.eq(m.repository_id))
             .filter(manifests::Column::Digest.eq(m.digest))
-            .lock_shared()
             .one(&txn)
             .await?
             .ok_or(sea_orm::DbErr::RecordNotFound(
@@ -202,6 +216,7 @@ impl Db {
     /// Deletes a manifest and every tag that points at it; false when it was not there.
     pub async fn delete_manifest(&self, repository_id: i64, digest: &str) -> DbResult<bool> {
         let txn = self.conn.begin().await?;
+        super::repositories::lock_repository(&txn, repository_id).await?;
         let Some(row) = manifests::Entity::find()
             .filter(manifests::Column::RepositoryId.eq(repository_id))
             .filter(manifests::Column::Digest.eq(digest))

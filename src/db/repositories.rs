@@ -152,7 +152,7 @@ impl Db {
         })
         .on_conflict(
             OnConflict::column(blobs::Column::Digest)
-                .update_column(blobs::Column::Size)
+                .update_columns([blobs::Column::Size, blobs::Column::CreatedAt])
                 .to_owned(),
         )
         .exec_without_returning(&txn)
@@ -175,6 +175,7 @@ impl Db {
     /// collection finds nothing else needs them.
     pub async fn unlink_blob(&self, repository_id: i64, digest: &str) -> DbResult<bool> {
         let txn = self.conn.begin().await?;
+        lock_repository(&txn, repository_id).await?;
         let res = repository_blobs::Entity::delete_many()
             .filter(repository_blobs::Column::RepositoryId.eq(repository_id))
             .filter(repository_blobs::Column::Digest.eq(digest))
@@ -199,26 +200,61 @@ pub(super) async fn link_blob_in<C: ConnectionTrait>(
     size: i64,
     now: i64,
 ) -> DbResult<()> {
+    use sea_orm::sea_query::{Expr, OnConflict};
+    // A pushed blob is young again, whatever its row's age: garbage collection's grace
+    // then protects it until the manifest that needs it arrives.
     blobs::Entity::insert(blobs::ActiveModel {
         digest: Set(digest.to_owned()),
         size: Set(size),
         created_at: Set(now),
     })
-    .on_conflict_do_nothing()
+    .on_conflict(
+        OnConflict::column(blobs::Column::Digest)
+            .update_column(blobs::Column::CreatedAt)
+            .to_owned(),
+    )
     .exec_without_returning(c)
     .await?;
-    let linked = repository_blobs::Entity::insert(repository_blobs::ActiveModel {
-        repository_id: Set(repository_id),
-        digest: Set(digest.to_owned()),
-        created_at: Set(now),
-    })
-    .on_conflict_do_nothing()
-    .exec_without_returning(c)
-    .await?;
-    // The repository's size counts each blob once: only a new link adds to it.
-    if matches!(linked, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
-        add_repository_size(c, repository_id, size).await?;
+    // Insert the link, or refresh an existing one. The refresh waits for a collection
+    // that holds the link (PostgreSQL); if that deleted it, the second round inserts.
+    for _ in 0..2 {
+        let linked = repository_blobs::Entity::insert(repository_blobs::ActiveModel {
+            repository_id: Set(repository_id),
+            digest: Set(digest.to_owned()),
+            created_at: Set(now),
+        })
+        .on_conflict_do_nothing()
+        .exec_without_returning(c)
+        .await?;
+        // The repository's size counts each blob once: only a new link adds to it.
+        if matches!(linked, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
+            return add_repository_size(c, repository_id, size).await;
+        }
+        let refreshed = repository_blobs::Entity::update_many()
+            .col_expr(repository_blobs::Column::CreatedAt, Expr::value(now))
+            .filter(repository_blobs::Column::RepositoryId.eq(repository_id))
+            .filter(repository_blobs::Column::Digest.eq(digest))
+            .exec(c)
+            .await?;
+        if refreshed.rows_affected > 0 {
+            return Ok(());
+        }
     }
+    Err(DbError::Conflict)
+}
+
+/// Takes a repository's row lock (a no-op write): every transaction that touches a
+/// repository and its links takes the repository first, so they never deadlock.
+pub(super) async fn lock_repository<C: ConnectionTrait>(c: &C, repository_id: i64) -> DbResult<()> {
+    use sea_orm::sea_query::Expr;
+    repositories::Entity::update_many()
+        .col_expr(
+            repositories::Column::SizeBytes,
+            Expr::col(repositories::Column::SizeBytes),
+        )
+        .filter(repositories::Column::Id.eq(repository_id))
+        .exec(c)
+        .await?;
     Ok(())
 }
 

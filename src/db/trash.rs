@@ -8,7 +8,8 @@ use super::entity::{
 };
 use super::{Db, DbResult, Repository};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +22,9 @@ pub struct RestoreRefused(pub String);
 /// A deleted repository's rows, as restoring puts them back.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Snapshot {
+    /// The repository's id when it was deleted, so trashed tags of it follow it back.
+    #[serde(default)]
+    repository_id: i64,
     /// (name, manifest digest, updated at)
     tags: Vec<(String, String, i64)>,
     manifests: Vec<SnapshotManifest>,
@@ -61,14 +65,7 @@ impl Db {
     ) -> DbResult<bool> {
         let txn = self.conn.begin().await?;
         // Write first, so the reads below are under the write lock.
-        repositories::Entity::update_many()
-            .col_expr(
-                repositories::Column::SizeBytes,
-                sea_orm::sea_query::Expr::col(repositories::Column::SizeBytes),
-            )
-            .filter(repositories::Column::Id.eq(repository.id))
-            .exec(&txn)
-            .await?;
+        super::repositories::lock_repository(&txn, repository.id).await?;
         let Some(row) = tags::Entity::find()
             .filter(tags::Column::RepositoryId.eq(repository.id))
             .filter(tags::Column::Name.eq(tag))
@@ -108,14 +105,8 @@ impl Db {
         d: &Deletion<'_>,
     ) -> DbResult<bool> {
         let txn = self.conn.begin().await?;
-        repositories::Entity::update_many()
-            .col_expr(
-                repositories::Column::SizeBytes,
-                sea_orm::sea_query::Expr::col(repositories::Column::SizeBytes),
-            )
-            .filter(repositories::Column::Id.eq(repository.id))
-            .exec(&txn)
-            .await?;
+        // Write first, so the reads below are under the write lock.
+        super::repositories::lock_repository(&txn, repository.id).await?;
         let Some(repository) = repositories::Entity::find_by_id(repository.id)
             .one(&txn)
             .await?
@@ -148,6 +139,7 @@ impl Db {
             .map(|b| (b.digest, b.size))
             .collect();
         let snapshot = Snapshot {
+            repository_id: repository.id,
             tags: tag_rows
                 .iter()
                 .filter_map(|t| {
@@ -196,11 +188,23 @@ impl Db {
             d,
         )
         .await?;
-        let held: Vec<trash_blobs::ActiveModel> = links
+        // Everything the images need stays: the links, and any blob a manifest lists
+        // even if the repository no longer linked it.
+        let digests: std::collections::BTreeSet<&str> = links
             .iter()
-            .map(|l| trash_blobs::ActiveModel {
+            .map(|l| l.digest.as_str())
+            .chain(
+                references
+                    .iter()
+                    .filter(|r| r.kind == "blob")
+                    .map(|r| r.digest.as_str()),
+            )
+            .collect();
+        let held: Vec<trash_blobs::ActiveModel> = digests
+            .into_iter()
+            .map(|d| trash_blobs::ActiveModel {
                 trash_id: Set(entry),
-                digest: Set(l.digest.clone()),
+                digest: Set(d.to_owned()),
             })
             .collect();
         if !held.is_empty() {
@@ -231,14 +235,30 @@ impl Db {
 
     /// Puts a trash entry back where it was, in one transaction, unless its name was
     /// taken meanwhile.
-    pub async fn restore_trash(&self, id: i64) -> DbResult<Result<(), RestoreRefused>> {
+    pub async fn restore_trash(&self, id: i64, now: i64) -> DbResult<Result<(), RestoreRefused>> {
         let txn = self.conn.begin().await?;
-        let Some(entry) = trash::Entity::find_by_id(id).one(&txn).await? else {
+        // The entry first and locked: emptying the trash or garbage collection cannot
+        // take it (and what it holds) while it is being restored.
+        let Some(entry) = trash::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+        else {
             return Ok(Err(RestoreRefused(
                 "That is no longer in the trash.".into(),
             )));
         };
-        let snapshot: Snapshot = serde_json::from_str(&entry.snapshot).unwrap_or_default();
+        if entry.expires_at < now {
+            return Ok(Err(RestoreRefused(
+                "That expired and is no longer restorable.".into(),
+            )));
+        }
+        let Ok(snapshot) = serde_json::from_str::<Snapshot>(&entry.snapshot) else {
+            tracing::error!(entry = entry.id, "unreadable trash snapshot");
+            return Ok(Err(RestoreRefused(
+                "That cannot be restored: its record is damaged.".into(),
+            )));
+        };
         let existing = repositories::Entity::find()
             .filter(repositories::Column::Name.eq(&entry.repository))
             .one(&txn)
@@ -291,7 +311,9 @@ impl Db {
                         entry.repository
                     ))));
                 }
-                restore_repository(&txn, &entry, &snapshot).await?;
+                if let Err(refused) = restore_repository(&txn, &entry, &snapshot).await? {
+                    return Ok(Err(refused));
+                }
             }
         }
         trash::Entity::delete_by_id(entry.id).exec(&txn).await?;
@@ -340,7 +362,20 @@ async fn restore_repository<C: sea_orm::ConnectionTrait>(
     c: &C,
     entry: &TrashEntry,
     snapshot: &Snapshot,
-) -> DbResult<()> {
+) -> DbResult<Result<(), RestoreRefused>> {
+    // The trash held the blobs; if one went anyway, restoring would serve images that
+    // cannot be pulled.
+    let wanted: Vec<String> = snapshot.blobs.iter().map(|b| b.0.clone()).collect();
+    let present = blobs::Entity::find()
+        .filter(blobs::Column::Digest.is_in(wanted.iter().cloned()))
+        .count(c)
+        .await?;
+    if present != wanted.len() as u64 {
+        return Ok(Err(RestoreRefused(format!(
+            "{} cannot be restored: some of its data is gone.",
+            entry.repository
+        ))));
+    }
     let size: i64 = snapshot.blobs.iter().map(|(_, s, _)| s).sum();
     let repository = repositories::ActiveModel {
         account_id: Set(entry.account_id),
@@ -357,16 +392,7 @@ async fn restore_repository<C: sea_orm::ConnectionTrait>(
     }
     .insert(c)
     .await?;
-    for (digest, size, linked_at) in &snapshot.blobs {
-        // The trash kept the blob's bytes and row; the row is re-made if it went anyway.
-        blobs::Entity::insert(blobs::ActiveModel {
-            digest: Set(digest.clone()),
-            size: Set(*size),
-            created_at: Set(*linked_at),
-        })
-        .on_conflict_do_nothing()
-        .exec_without_returning(c)
-        .await?;
+    for (digest, _, linked_at) in &snapshot.blobs {
         repository_blobs::ActiveModel {
             repository_id: Set(repository.id),
             digest: Set(digest.clone()),
@@ -377,7 +403,12 @@ async fn restore_repository<C: sea_orm::ConnectionTrait>(
     }
     let mut ids = std::collections::HashMap::new();
     for m in &snapshot.manifests {
-        let content = hex::decode(&m.content).unwrap_or_default();
+        let Ok(content) = hex::decode(&m.content) else {
+            return Ok(Err(RestoreRefused(format!(
+                "{} cannot be restored: its record is damaged.",
+                entry.repository
+            ))));
+        };
         let row = manifests::ActiveModel {
             repository_id: Set(repository.id),
             digest: Set(m.digest.clone()),
@@ -408,6 +439,15 @@ async fn restore_repository<C: sea_orm::ConnectionTrait>(
                 .await?;
         }
     }
+    // Tags of this repository that are in the trash themselves follow it to its new id.
+    trash_manifests::Entity::update_many()
+        .col_expr(
+            trash_manifests::Column::RepositoryId,
+            sea_orm::sea_query::Expr::value(repository.id),
+        )
+        .filter(trash_manifests::Column::RepositoryId.eq(snapshot.repository_id))
+        .exec(c)
+        .await?;
     for (name, digest, updated_at) in &snapshot.tags {
         if let Some(id) = ids.get(digest) {
             tags::ActiveModel {
@@ -421,5 +461,5 @@ async fn restore_repository<C: sea_orm::ConnectionTrait>(
             .await?;
         }
     }
-    Ok(())
+    Ok(Ok(()))
 }

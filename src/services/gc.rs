@@ -106,7 +106,11 @@ impl Services {
                 }
             }
         }
-        for (digest, size) in self.db.gc_blob_candidates(cutoff, &unlinked).await? {
+        for (digest, size) in self
+            .db
+            .gc_blob_candidates(cutoff, &unlinked, &would_go)
+            .await?
+        {
             let Ok(parsed) = Digest::parse(&digest) else {
                 continue;
             };

@@ -80,7 +80,7 @@ impl Services {
             .await?
             .filter(|e| e.account_id == account.id)
             .ok_or(Error::Forbidden)?;
-        if let Err(refused) = self.db.restore_trash(entry.id).await? {
+        if let Err(refused) = self.db.restore_trash(entry.id, now_ms()).await? {
             return Err(Error::Conflict(refused.0));
         }
         let what = match &entry.tag {

@@ -353,11 +353,23 @@ impl Services {
 }
 
 impl Services {
-    /// Deletes upload sessions older than the upload expiry that nobody is writing to.
+    /// Deletes upload sessions idle for longer than the upload expiry (judged by when
+    /// their file was last written, so a slow upload that still moves lives on, even
+    /// seen from `berth gc` in another process), and upload files no session owns.
     pub(super) async fn expire_uploads(&self, now: i64) -> Result<u64> {
-        let cutoff = now - self.lifecycle.upload_expiry.as_millis() as i64;
+        let expiry = self.lifecycle.upload_expiry;
+        let cutoff = now - expiry.as_millis() as i64;
+        let idle_since = std::time::SystemTime::now() - expiry;
+        let files: HashMap<String, std::time::SystemTime> =
+            self.store.list_uploads().await?.into_iter().collect();
         let mut expired = 0;
-        for id in self.db.uploads_started_before(cutoff).await? {
+        let mut sessions = std::collections::HashSet::new();
+        for (id, started) in self.db.all_uploads().await? {
+            sessions.insert(id.clone());
+            let written_lately = files.get(&id).is_some_and(|m| *m > idle_since);
+            if started >= cutoff || written_lately {
+                continue;
+            }
             let Some(guard) = self.uploads.try_lock(&id) else {
                 continue;
             };
@@ -366,6 +378,13 @@ impl Services {
             drop(guard);
             self.uploads.forget(&id);
             expired += 1;
+        }
+        for (id, modified) in files {
+            if !sessions.contains(&id) && modified < idle_since {
+                // Left behind by a deleted repository or a crash.
+                self.store.delete_upload(&id).await?;
+                expired += 1;
+            }
         }
         Ok(expired)
     }
