@@ -181,6 +181,10 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
         grace: args.grace,
         upload_expiry: args.upload_expiry,
     };
+    match services.recover_uploads().await? {
+        0 => {}
+        n => tracing::info!(forgotten = n, "forgot upload sessions a crash interrupted"),
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -196,6 +200,17 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!(data_dir = %data.data_dir.display(), "Berth is listening on http://{addr}; open {url}");
     let app = app(services.clone(), args.public_url.clone());
+    // Bytes of uploads a crash interrupted are removed beside normal service.
+    tokio::spawn({
+        let services = services.clone();
+        async move {
+            match services.remove_orphan_blobs().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "removed blob files of interrupted uploads"),
+                Err(e) => tracing::warn!(error = ?e, "could not look for interrupted uploads"),
+            }
+        }
+    });
     // Garbage collection runs on its own schedule, beside pushes and pulls.
     let collector = (!args.gc_interval.is_zero()).then(|| {
         let services = services.clone();

@@ -98,17 +98,8 @@ impl Services {
             r.problems.push(format!(
                 "the store holds {digest} ({len} bytes), which the database does not know"
             ));
-            if repair {
-                let Ok(parsed) = Digest::parse(digest) else {
-                    continue;
-                };
-                let removed = self
-                    .db
-                    .with_unknown_blob(digest, || self.store.delete_blob(&parsed))
-                    .await??;
-                if removed {
-                    r.repaired.push(format!("removed the orphan blob {digest}"));
-                }
+            if repair && self.remove_orphan_blob(digest).await? {
+                r.repaired.push(format!("removed the orphan blob {digest}"));
             }
         }
         for digest in owners.keys().filter(|d| !rows.contains_key(*d)) {
@@ -175,6 +166,39 @@ impl Services {
             }
         }
         Ok(())
+    }
+
+    /// Removes the bytes of a blob the database does not know, unless a push of it is
+    /// just committing.
+    async fn remove_orphan_blob(&self, digest: &str) -> Result<bool> {
+        let Ok(parsed) = Digest::parse(digest) else {
+            return Ok(false);
+        };
+        Ok(self
+            .db
+            .with_unknown_blob(digest, || self.store.delete_blob(&parsed))
+            .await??)
+    }
+
+    /// After a crash: removes blob files whose upload never committed (the bytes are
+    /// renamed into place inside the transaction that records them, so a crash there
+    /// leaves a file the database does not know). Runs beside normal service.
+    pub async fn remove_orphan_blobs(&self) -> Result<u64> {
+        let known: HashSet<String> = self
+            .db
+            .all_blobs()
+            .await?
+            .into_iter()
+            .map(|(d, _)| d)
+            .collect();
+        let mut removed = 0;
+        for (digest, _) in self.store.list_blobs().await? {
+            let digest = digest.to_string();
+            if !known.contains(&digest) && self.remove_orphan_blob(&digest).await? {
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// Deletes the row of an unreferenced blob whose bytes are gone.

@@ -388,4 +388,25 @@ impl Services {
         }
         Ok(expired)
     }
+
+    /// At startup, before any request: forgets upload sessions whose file is gone. A
+    /// crash after an upload's bytes were moved into place but before the transaction
+    /// recording them committed leaves such a row (its client never got a 201).
+    pub async fn recover_uploads(&self) -> Result<u64> {
+        let files: std::collections::HashSet<String> = self
+            .store
+            .list_uploads()
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let mut forgotten = 0;
+        for (id, _) in self.db.all_uploads().await? {
+            if !files.contains(&id) {
+                self.db.delete_upload(&id).await?;
+                forgotten += 1;
+            }
+        }
+        Ok(forgotten)
+    }
 }

@@ -97,6 +97,14 @@ impl Server {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// Kills the process at once (SIGKILL), as a crash would, keeping the data folder.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            unsafe_kill(c.id(), 9);
+            let _ = c.wait();
+        }
+    }
+
     /// Stops the process and waits for it, keeping the data folder.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
