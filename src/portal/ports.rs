@@ -31,6 +31,7 @@ pub fn refusal(e: Error) -> Refusal {
             Refusal::new(403, "You do not have access to that.")
         }
         Error::Conflict(m) => Refusal::new(409, m),
+        Error::StorageFull => Refusal::new(507, "The registry's storage is full."),
         Error::Invalid(i) => Refusal::new(400, i.to_string()),
         Error::Internal(cause) => {
             tracing::error!(error = ?cause, "portal request failed");

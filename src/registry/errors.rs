@@ -101,6 +101,11 @@ impl From<Error> for OciError {
             Error::Forbidden => OciError::denied(),
             Error::Unauthenticated => OciError::unauthorized(),
             Error::TooManyRequests => OciError::too_many_requests(),
+            Error::StorageFull => OciError::unknown()
+                .with_status(StatusCode::INSUFFICIENT_STORAGE)
+                .with_message(
+                    "the registry's storage is full; this upload was discarded, push again later",
+                ),
             Error::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error");
                 OciError::unknown()

@@ -297,6 +297,32 @@ impl Services {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Any bytes, or JSON shaped like a manifest with wrong parts: a spec error,
+        /// never a panic.
+        #[test]
+        fn any_body_is_a_manifest_or_an_error(
+            body in proptest::prelude::any::<Vec<u8>>(),
+            media in "(application/vnd\\.oci\\.image\\.(manifest|index)\\.v1\\+json|[a-z/+.]{0,30})",
+            schema in 0i64..4,
+            layers in proptest::collection::vec(("[a-z0-9:]{0,72}", proptest::prelude::any::<i64>()), 0..4),
+        ) {
+            let _ = parse_manifest(Some(&media), &body);
+            let shaped = serde_json::json!({
+                "schemaVersion": schema,
+                "mediaType": media,
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": layers.first().map(|l| l.0.clone()), "size": -1},
+                "layers": layers.iter().map(|(d, size)| serde_json::json!({"mediaType": "x", "digest": d, "size": size})).collect::<Vec<_>>(),
+                "manifests": layers.iter().map(|(d, _)| serde_json::json!({"digest": d})).collect::<Vec<_>>(),
+                "subject": {"digest": layers.last().map(|l| l.0.clone())},
+            });
+            let _ = parse_manifest(None, shaped.to_string().as_bytes());
+            let _ = parse_manifest(Some(&media), shaped.to_string().as_bytes());
+        }
+    }
+
     fn digest(c: char) -> String {
         format!("sha256:{}", c.to_string().repeat(64))
     }

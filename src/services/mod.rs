@@ -40,6 +40,9 @@ pub enum Error {
     Unauthenticated,
     #[error("too many failed attempts, try again later")]
     TooManyRequests,
+    /// The disk is full; what the request wrote was discarded.
+    #[error("the registry's storage is full")]
+    StorageFull,
     /// A fault of ours (database, disk). The cause is logged, never shown.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -118,7 +121,11 @@ impl From<DbError> for Error {
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::Internal(e.into())
+        if e.kind() == std::io::ErrorKind::StorageFull {
+            Error::StorageFull
+        } else {
+            Error::Internal(e.into())
+        }
     }
 }
 

@@ -234,8 +234,18 @@ impl Services {
         .await;
         drop(hash_tx);
         let finished = sink.finish().await;
-        streamed?;
-        finished?;
+        if let Err(e) = streamed.and(finished.map_err(Error::from)) {
+            if matches!(e, Error::StorageFull) {
+                // Nothing half-written stays: the client starts over once there is room.
+                tracing::error!(upload = id, "storage full: upload discarded");
+                self.store.delete_upload(id).await?;
+                self.db.delete_upload(id).await?;
+                // Read the rest of the body (and drop it), so the client, still sending,
+                // gets the answer instead of a reset connection.
+                while let Some(Ok(_)) = body.next().await {}
+            }
+            return Err(e);
+        }
         let new_size = size + written;
         *running = hash_job.map(|job| RunningHash {
             size: new_size,

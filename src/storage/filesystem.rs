@@ -281,7 +281,10 @@ impl UploadSink for ThreadSink {
     }
 
     async fn finish(mut self: Box<Self>) -> io::Result<()> {
-        self.tx = None;
+        if self.tx.take().is_none() {
+            // `write` already waited for the writer and returned its error.
+            return Ok(());
+        }
         (&mut self.writer).await.map_err(io::Error::other)?
     }
 }
