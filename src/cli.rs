@@ -71,6 +71,8 @@ pub enum Command {
 pub enum AccountCommand {
     /// Create an account; its namespace is its name.
     Create { name: String },
+    /// Limit the storage an account may use (e.g. 50GiB), or `none`.
+    SetQuota { name: String, size: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -265,6 +267,19 @@ pub async fn run_admin(
                 json_mode,
                 json!({"id": a.id, "name": a.name, "namespace": a.name, "created_at": format_rfc3339(a.created_at)}),
                 format!("created account {} (id {})", a.name, a.id),
+            );
+        }
+        Command::Account(AccountCommand::SetQuota { name, size }) => {
+            let name = AccountName::parse(&name)?;
+            let size = crate::config::parse_size(&size).map_err(invalid)?;
+            services.set_quota(&name, size, actor).await?;
+            emit(
+                json_mode,
+                json!({"name": name.as_str(), "quota_bytes": size}),
+                match size {
+                    Some(q) => format!("account {name} may store {q} bytes"),
+                    None => format!("account {name} has no quota"),
+                },
             );
         }
         Command::User(UserCommand::Create {

@@ -484,3 +484,74 @@ fn a_trashed_tag_survives_its_repository_going_to_the_trash_and_back() {
     let layer = a.get(&format!("/v2/acme/x/blobs/{}", sha256(b"tagged layer")));
     assert_eq!(layer.body, b"tagged layer");
 }
+
+#[test]
+fn a_push_over_the_account_quota_is_denied_and_leaves_nothing_behind() {
+    let s = Server::start();
+    s.tenant("acme", "alice", PW, "admin");
+    let set = s.admin_json(&["account", "set-quota", "acme", "60KiB"], None);
+    assert_eq!(set["quota_bytes"], 61_440, "{set}");
+    let a = Client::with_bearer(
+        &s,
+        &token(
+            &s,
+            "alice",
+            PW,
+            &["repository:acme/a:pull,push", "repository:acme/b:pull,push"],
+        ),
+    );
+    let layer = vec![1u8; 40_000];
+    push_image(&a, "acme/a", "1", &[&layer]);
+    // The same layer in another repository of the account costs nothing more.
+    push_image(&a, "acme/b", "1", &[&layer]);
+    // A new 30 KB layer would take the account past 60 KiB: refused, monolithic…
+    let big = vec![2u8; 30_000];
+    let r = a.send(
+        "POST",
+        &format!("/v2/acme/a/blobs/uploads/?digest={}", sha256(&big)),
+        &[],
+        Some(&big),
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(r.error_code(), "DENIED");
+    assert!(r.text().contains("quota is exceeded"), "{}", r.text());
+    assert_eq!(
+        a.send(
+            "HEAD",
+            &format!("/v2/acme/a/blobs/{}", sha256(&big)),
+            &[],
+            None
+        )
+        .status,
+        404
+    );
+    // …and chunked, stopped at the chunk that crosses the line.
+    let start = a.send("POST", "/v2/acme/a/blobs/uploads/", &[], None);
+    let location = start.header("location").unwrap().to_owned();
+    let r = a.send(
+        "PATCH",
+        &location,
+        &[("Content-Type", "application/octet-stream")],
+        Some(&big),
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(r.error_code(), "DENIED");
+    let uploads: Vec<_> = std::fs::read_dir(s.data.join("store/uploads"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n != ".healthz")
+        .collect();
+    assert!(uploads.is_empty(), "nothing half-written: {uploads:?}");
+    // The Accounts page shows the quota; raising it lets the push through.
+    s.admin_json(
+        &["user", "create", "root", "--site-admin"],
+        Some("root password 1"),
+    );
+    let root = session_cookie(&sign_in(&s, "root", "root password 1"));
+    assert!(page(&s, "/accounts", &root).text().contains("60.0 KiB"));
+    let r = post_form(&s, &root, "/api/set_quota", "account=acme&quota=1MiB");
+    assert_eq!(r.status, 200, "{}", r.text());
+    push_blob(&a, "acme/a", &big);
+    let r = post_form(&s, &root, "/api/set_quota", "account=acme&quota=lots");
+    assert_eq!(r.status, 400, "{}", r.text());
+}

@@ -244,3 +244,91 @@ impl Db {
             .collect())
     }
 }
+
+impl Db {
+    /// Sets (or with `None` removes) an account's storage quota.
+    pub async fn set_quota(&self, account_id: i64, quota: Option<i64>) -> DbResult<()> {
+        accounts::Entity::update_many()
+            .col_expr(
+                accounts::Column::QuotaBytes,
+                sea_orm::sea_query::Expr::value(quota),
+            )
+            .filter(accounts::Column::Id.eq(account_id))
+            .exec(&self.conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Bytes of the distinct blobs an account's repositories hold.
+    pub async fn account_usage(&self, account_id: i64) -> DbResult<i64> {
+        account_usage(&self.read, account_id).await
+    }
+
+    /// The account a repository belongs to, with its quota.
+    pub async fn quota_of_repository(&self, repository_id: i64) -> DbResult<Option<(i64, i64)>> {
+        use super::entity::repositories;
+        let Some(r) = repositories::Entity::find_by_id(repository_id)
+            .one(&self.read)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(accounts::Entity::find_by_id(r.account_id)
+            .one(&self.read)
+            .await?
+            .and_then(|a| a.quota_bytes.map(|q| (a.id, q))))
+    }
+}
+
+/// Bytes of the distinct blobs an account's repositories hold.
+pub(super) async fn account_usage<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    account_id: i64,
+) -> DbResult<i64> {
+    use sea_orm::{Statement, Value};
+    let backend = c.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            "SELECT CAST(COALESCE(SUM(b.size), 0) AS BIGINT) AS bytes FROM blobs b WHERE b.digest IN \
+             (SELECT rb.digest FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id \
+              WHERE r.account_id = $1)"
+        }
+        _ => {
+            "SELECT CAST(COALESCE(SUM(b.size), 0) AS BIGINT) AS bytes FROM blobs b WHERE b.digest IN \
+             (SELECT rb.digest FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id \
+              WHERE r.account_id = ?)"
+        }
+    };
+    let row = c
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [Value::from(account_id)],
+        ))
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get::<i64>("", "bytes")?,
+        None => 0,
+    })
+}
+
+/// Whether a repository of the account already holds the blob (then it costs nothing).
+pub(super) async fn account_has_blob<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    account_id: i64,
+    digest: &str,
+) -> DbResult<bool> {
+    use super::entity::{repositories, repository_blobs};
+    use sea_orm::{PaginatorTrait, QuerySelect, QueryTrait};
+    let repos = repositories::Entity::find()
+        .select_only()
+        .column(repositories::Column::Id)
+        .filter(repositories::Column::AccountId.eq(account_id))
+        .into_query();
+    Ok(repository_blobs::Entity::find()
+        .filter(repository_blobs::Column::Digest.eq(digest))
+        .filter(repository_blobs::Column::RepositoryId.in_subquery(repos))
+        .count(c)
+        .await?
+        > 0)
+}

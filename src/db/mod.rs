@@ -21,7 +21,7 @@ pub use credentials::*;
 pub use fsck::SizeDrift;
 pub use gc::{GcGraph, LinkCandidate, ManifestNode};
 pub use manifests::*;
-pub use repositories::{RepositorySummary, StorageTotals};
+pub use repositories::{LinkRefused, RepositorySummary, StorageTotals};
 pub use trash::{Deletion, RestoreRefused, TrashEntry};
 
 use migration::{Migrator, MigratorTrait};

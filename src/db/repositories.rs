@@ -138,7 +138,7 @@ impl Db {
         now: i64,
         upload_id: Option<&str>,
         place: F,
-    ) -> DbResult<std::io::Result<()>>
+    ) -> DbResult<Result<(), LinkRefused>>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = std::io::Result<()>>,
@@ -157,9 +157,19 @@ impl Db {
         )
         .exec_without_returning(&txn)
         .await?;
+        // The quota is checked under the same lock, so two pushes cannot both squeeze in.
+        if let Some((account_id, quota)) = self.quota_of_repository(repository_id).await?
+            && !super::accounts::account_has_blob(&txn, account_id, digest).await?
+        {
+            let used = super::accounts::account_usage(&txn, account_id).await?;
+            if used + size > quota {
+                txn.rollback().await?;
+                return Ok(Err(LinkRefused::OverQuota { used, quota }));
+            }
+        }
         if let Err(e) = place().await {
             txn.rollback().await?;
-            return Ok(Err(e));
+            return Ok(Err(LinkRefused::Io(e)));
         }
         link_blob_in(&txn, repository_id, digest, size, now).await?;
         if let Some(id) = upload_id {
@@ -274,6 +284,15 @@ pub(super) async fn add_repository_size<C: ConnectionTrait>(
         .exec(c)
         .await?;
     Ok(())
+}
+
+/// Why a blob was not linked although the database worked.
+#[derive(Debug)]
+pub enum LinkRefused {
+    /// The store could not place the bytes.
+    Io(std::io::Error),
+    /// The account's quota would be exceeded.
+    OverQuota { used: i64, quota: i64 },
 }
 
 /// One row of an account's repository list.

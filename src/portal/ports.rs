@@ -32,6 +32,14 @@ pub fn refusal(e: Error) -> Refusal {
         }
         Error::Conflict(m) => Refusal::new(409, m),
         Error::StorageFull => Refusal::new(507, "The registry's storage is full."),
+        Error::QuotaExceeded { used, quota } => Refusal::new(
+            403,
+            format!(
+                "The account's storage quota is exceeded ({} of {} used).",
+                app::model::human_size(used),
+                app::model::human_size(quota)
+            ),
+        ),
         Error::Invalid(i) => Refusal::new(400, i.to_string()),
         Error::Internal(cause) => {
             tracing::error!(error = ?cause, "portal request failed");
@@ -472,6 +480,7 @@ impl AccountPort for ServicePorts {
                 repositories: a.repositories,
                 members: a.members,
                 storage: a.storage,
+                quota: a.account.quota_bytes.map(|q| q.max(0) as u64),
                 created_at_ms: a.account.created_at,
             })
             .collect())
@@ -524,6 +533,15 @@ impl AccountPort for ServicePorts {
         let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
         self.0
             .empty_trash(user_id, &account, typed)
+            .await
+            .map_err(refusal)
+    }
+
+    async fn set_quota(&self, user_id: i64, account: &str, quota: &str) -> Result<(), Refusal> {
+        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+        let quota = crate::config::parse_size(quota)?;
+        self.0
+            .set_quota_as(user_id, &account, quota)
             .await
             .map_err(refusal)
     }

@@ -101,6 +101,9 @@ impl From<Error> for OciError {
             Error::Forbidden => OciError::denied(),
             Error::Unauthenticated => OciError::unauthorized(),
             Error::TooManyRequests => OciError::too_many_requests(),
+            Error::QuotaExceeded { used, quota } => OciError::denied().with_message(format!(
+                "the account's storage quota is exceeded: {used} of {quota} bytes used; delete images or ask for a larger quota"
+            )),
             Error::StorageFull => OciError::unknown()
                 .with_status(StatusCode::INSUFFICIENT_STORAGE)
                 .with_message(

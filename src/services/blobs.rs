@@ -87,7 +87,11 @@ impl Services {
                     || self.store_has(digest),
                 )
                 .await?;
-            return Ok(placed.is_ok().then_some(size));
+            return match placed {
+                Ok(()) => Ok(Some(size)),
+                Err(crate::db::LinkRefused::Io(_)) => Ok(None),
+                Err(refused) => Err(refused.into()),
+            };
         }
         Ok(None)
     }

@@ -163,6 +163,39 @@ impl Services {
         Ok(self.db.accounts_overview().await?)
     }
 
+    /// Sets or removes an account's storage quota (`berth account set-quota`).
+    pub async fn set_quota(
+        &self,
+        account: &AccountName,
+        quota: Option<u64>,
+        actor: &str,
+    ) -> Result<()> {
+        let a = self.account(account).await?;
+        self.db
+            .set_quota(a.id, quota.map(|q| q.min(i64::MAX as u64) as i64))
+            .await?;
+        self.audit(
+            Some(a.id),
+            actor,
+            "account.quota",
+            None,
+            Some(quota.map_or("no quota".to_owned(), |q| format!("{q} bytes"))),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Sets an account's quota from the portal, for site admins.
+    pub async fn set_quota_as(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        quota: Option<u64>,
+    ) -> Result<()> {
+        let admin = self.site_admin(user_id).await?;
+        self.set_quota(account, quota, &admin.username).await
+    }
+
     /// Creates an account from the portal, for site admins.
     pub async fn create_account_as(&self, user_id: i64, name: &AccountName) -> Result<()> {
         let admin = self.site_admin(user_id).await?;

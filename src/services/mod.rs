@@ -40,6 +40,9 @@ pub enum Error {
     Unauthenticated,
     #[error("too many failed attempts, try again later")]
     TooManyRequests,
+    /// The account's storage quota would be exceeded; nothing was stored.
+    #[error("the account's storage quota is exceeded")]
+    QuotaExceeded { used: u64, quota: u64 },
     /// The disk is full; what the request wrote was discarded.
     #[error("the registry's storage is full")]
     StorageFull,
@@ -115,6 +118,18 @@ impl From<DbError> for Error {
         match e {
             DbError::Conflict => Error::Conflict("that name is taken".into()),
             DbError::Other(e) => Error::Internal(anyhow::Error::new(e)),
+        }
+    }
+}
+
+impl From<crate::db::LinkRefused> for Error {
+    fn from(r: crate::db::LinkRefused) -> Self {
+        match r {
+            crate::db::LinkRefused::Io(e) => e.into(),
+            crate::db::LinkRefused::OverQuota { used, quota } => Error::QuotaExceeded {
+                used: used.max(0) as u64,
+                quota: quota.max(0) as u64,
+            },
         }
     }
 }

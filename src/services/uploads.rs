@@ -172,14 +172,30 @@ impl Services {
         range: Option<ContentRange>,
         body: impl BodyStream,
     ) -> Result<u64> {
-        let (_, mut running) = self.lock_upload(repo, id).await?;
+        let (upload, mut running) = self.lock_upload(repo, id).await?;
         let size = self.store.upload_size(id).await?;
         if let Some(r) = range
             && r.start != size
         {
             return Err(Error::Invalid(Invalid::Range { size }));
         }
-        self.write_chunk(id, size, &mut running, body).await
+        let new_size = self.write_chunk(id, size, &mut running, body).await?;
+        // A chunked upload that already outgrew the account's quota stops here rather
+        // than at its last chunk; the final check happens when the blob is linked.
+        if let Some((account_id, quota)) = self.db.quota_of_repository(upload.repository_id).await?
+        {
+            let used = self.db.account_usage(account_id).await?;
+            if used + new_size as i64 > quota {
+                self.discard_upload(id).await?;
+                drop(running);
+                self.uploads.forget(id);
+                return Err(Error::QuotaExceeded {
+                    used: used.max(0) as u64,
+                    quota: quota.max(0) as u64,
+                });
+            }
+        }
+        Ok(new_size)
     }
 
     /// Writes one request's bytes at `size`. On any error the writer thread is waited
@@ -290,11 +306,15 @@ impl Services {
                     || self.store_has(digest),
                 )
                 .await?;
-            if let Err(e) = placed {
-                // Garbage collection took the bytes between the check and the link;
-                // the client sends the blob again.
-                tracing::warn!(%digest, error = %e, "blob collected during a re-push");
-                return Err(Error::Internal(e.into()));
+            match placed {
+                Ok(()) => {}
+                Err(crate::db::LinkRefused::Io(e)) => {
+                    // Garbage collection took the bytes between the check and the link;
+                    // the client sends the blob again.
+                    tracing::warn!(%digest, error = %e, "blob collected during a re-push");
+                    return Err(Error::Internal(e.into()));
+                }
+                Err(refused) => return Err(refused.into()),
             }
             return Ok(size);
         }
@@ -315,7 +335,8 @@ impl Services {
         }
         // The expensive fsync happens first; inside the transaction only the rename.
         self.store.sync_upload(id).await?;
-        self.db
+        let placed = self
+            .db
             .link_blob_placed(
                 upload.repository_id,
                 &digest.to_string(),
@@ -324,7 +345,14 @@ impl Services {
                 Some(id),
                 || self.store.commit_upload(id, digest),
             )
-            .await??;
+            .await?;
+        if let Err(refused) = placed {
+            // Over quota (or the store failed): nothing half-written stays.
+            self.discard_upload(id).await?;
+            drop(running);
+            self.uploads.forget(id);
+            return Err(refused.into());
+        }
         drop(running);
         self.uploads.forget(id);
         Ok(size)

@@ -119,3 +119,15 @@ pub async fn collect_garbage() -> Result<String, ServerFnError> {
         .await
         .map_err(super::refused)
 }
+
+/// Sets an account's quota: a size like `50GiB`, or `none`.
+#[server(endpoint = "set_quota")]
+pub async fn set_quota(account: String, quota: String) -> Result<(), ServerFnError> {
+    use crate::server::Ports;
+    let user_id = super::session::session_user_id().await?;
+    expect_context::<Ports>()
+        .accounts
+        .set_quota(user_id, &account, &quota)
+        .await
+        .map_err(super::refused)
+}

@@ -193,6 +193,8 @@ pub struct AccountRow {
     pub repositories: u64,
     pub members: u64,
     pub storage: u64,
+    /// Most bytes it may store; `None` for no limit.
+    pub quota: Option<u64>,
     pub created_at_ms: i64,
 }
 

@@ -1,7 +1,7 @@
 //! Every account of the site, for site admins: create one, see its repositories,
 //! members and storage, open it.
 
-use crate::api::accounts::{CollectGarbage, CreateAccount, list_accounts};
+use crate::api::accounts::{CollectGarbage, CreateAccount, SetQuota, list_accounts};
 use crate::components::server_error::ServerError;
 use crate::model::human_size;
 use crate::pages::repositories::format_time;
@@ -12,8 +12,15 @@ use leptos_meta::Title;
 pub fn AccountsPage() -> impl IntoView {
     let create = ServerAction::<CreateAccount>::new();
     let gc = ServerAction::<CollectGarbage>::new();
+    let quota = ServerAction::<SetQuota>::new();
     let accounts = Resource::new(
-        move || (create.version().get(), gc.version().get()),
+        move || {
+            (
+                create.version().get(),
+                gc.version().get(),
+                quota.version().get(),
+            )
+        },
         |_| list_accounts(),
     );
     view! {
@@ -44,6 +51,7 @@ pub fn AccountsPage() -> impl IntoView {
             <ActionForm action=gc>
                 <button type="submit">"Collect garbage now"</button>
             </ActionForm>
+            {move || quota.value().get().and_then(|r| r.err()).map(|e| view! { <ServerError error=e/> })}
             {move || gc.value().get().map(|r| match r {
                 Ok(words) => view! { <p class="success" role="status" data-testid="gc-report">{words}</p> }.into_any(),
                 Err(e) => view! { <ServerError error=e/> }.into_any(),
@@ -61,19 +69,35 @@ pub fn AccountsPage() -> impl IntoView {
                                 <th scope="col">"Repositories"</th>
                                 <th scope="col">"Members"</th>
                                 <th scope="col">"Storage"</th>
+                                <th scope="col">"Quota"</th>
                                 <th scope="col">"Created"</th>
                                 <th scope="col"><span class="visually-hidden">"Manage"</span></th>
                             </tr></thead>
                             <tbody>
-                                {list.into_iter().map(|a| view! {
+                                {list.into_iter().map(|a| {
+                                    let quota_value = a.quota.map(human_size).unwrap_or_else(|| "none".into());
+                                    let (hidden, label, button) = (
+                                        a.name.clone(),
+                                        format!("Quota of {}", a.name),
+                                        format!("Set the quota of {}", a.name),
+                                    );
+                                    view! {
                                     <tr>
-                                        <td class="name"><a href=format!("/a/{}", a.name)>{a.name.clone()}</a></td>
+                                        <td class="name"><a href=format!("/a/{}", a.name.clone())>{a.name.clone()}</a></td>
                                         <td>{a.repositories}</td>
                                         <td>{a.members}</td>
                                         <td>{human_size(a.storage)}</td>
+                                        <td>
+                                            <ActionForm action=quota attr:class="inline quota-form">
+                                                <input type="hidden" name="account" value=hidden/>
+                                                <input name="quota" size="8" value=quota_value aria-label=label/>
+                                                <button type="submit" aria-label=button>"Set"</button>
+                                            </ActionForm>
+                                        </td>
                                         <td>{format_time(a.created_at_ms)}</td>
-                                        <td><a href=format!("/a/{}/members", a.name) aria-label=format!("Members of {}", a.name)>"Members"</a></td>
+                                        <td><a href=format!("/a/{}/members", a.name.clone()) aria-label=format!("Members of {}", a.name.clone())>"Members"</a></td>
                                     </tr>
+                                    }
                                 }).collect_view()}
                             </tbody>
                         </table>

@@ -193,6 +193,8 @@ pub trait AccountPort: Send + Sync {
     async fn restore(&self, user_id: i64, account: &str, id: i64) -> Result<(), Refusal>;
     /// Empties the trash; `typed` must be the account's name. How many entries went.
     async fn empty_trash(&self, user_id: i64, account: &str, typed: &str) -> Result<u64, Refusal>;
+    /// Sets an account's quota (site admins): a size like `50GiB`, or `none`.
+    async fn set_quota(&self, user_id: i64, account: &str, quota: &str) -> Result<(), Refusal>;
     /// Runs garbage collection now (site admins); what it freed, in words.
     async fn collect_garbage(&self, user_id: i64) -> Result<String, Refusal>;
 }
