@@ -10,7 +10,7 @@ export CARGO_TERM_COLOR ?= never
 
 BIN := $(CARGO_TARGET_DIR)/release/berth
 
-.PHONY: run build test deps test-deps site bench bench-portal fmt lint
+.PHONY: run build test deps test-deps site bench bench-portal load fmt lint
 
 ## Build (release) and start Berth on 127.0.0.1:5000 with its data in ./berth-data.
 run: build
@@ -47,6 +47,10 @@ test-deps:
 ## Benchmark a release build against the reference registry (not part of `make test`).
 bench: build
 	bash .ci/bench
+
+## 50 clients for 60 s of mixed traffic; prints errors (must be 0), latencies, peak RSS.
+load: build
+	bash .ci/load
 
 ## Time the Repositories page of an account with 10,000 repositories (not in `make test`).
 bench-portal: build

@@ -30,6 +30,19 @@ impl Db {
         Ok(())
     }
 
+    /// Inserts a new session; false when the id is taken (the caller draws another).
+    pub async fn create_session(&self, id: &str, data: &str, expires_at: i64) -> DbResult<bool> {
+        let inserted = sessions::Entity::insert(sessions::ActiveModel {
+            id: Set(id.to_owned()),
+            data: Set(data.to_owned()),
+            expires_at: Set(expires_at),
+        })
+        .on_conflict_do_nothing()
+        .exec_without_returning(&self.conn)
+        .await?;
+        Ok(matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+    }
+
     pub async fn delete_session(&self, id: &str) -> DbResult<()> {
         sessions::Entity::delete_by_id(id.to_owned())
             .exec(&self.conn)

@@ -15,6 +15,24 @@ impl std::fmt::Debug for DbSessionStore {
 
 #[async_trait::async_trait]
 impl SessionStore for DbSessionStore {
+    /// A new session gets an id nobody holds: on the (astronomically rare) collision a
+    /// new id is drawn instead of overwriting someone's session.
+    async fn create(&self, record: &mut Record) -> Result<()> {
+        loop {
+            let data = serde_json::to_string(record).map_err(|e| Error::Encode(e.to_string()))?;
+            let expires_ms = record.expiry_date.unix_timestamp().saturating_mul(1000);
+            let created = self
+                .0
+                .create_session(&record.id.to_string(), &data, expires_ms)
+                .await
+                .map_err(|e| Error::Backend(e.to_string()))?;
+            if created {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
     async fn save(&self, record: &Record) -> Result<()> {
         let data = serde_json::to_string(record).map_err(|e| Error::Encode(e.to_string()))?;
         let expires_ms = record.expiry_date.unix_timestamp().saturating_mul(1000);

@@ -130,6 +130,10 @@ impl Services {
 
 /// Hashes a password with argon2id off the async threads: it is deliberately slow.
 pub async fn hash_password(password: &str) -> Result<String> {
+    let _turn = HASHING
+        .acquire()
+        .await
+        .map_err(|e| Error::Internal(e.into()))?;
     let password = password.to_owned();
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
@@ -142,8 +146,15 @@ pub async fn hash_password(password: &str) -> Result<String> {
     .map_err(|e| Error::Internal(e.into()))?
 }
 
+/// At most this many password hashes or checks run at once: each takes 19 MiB and a
+/// core for tens of milliseconds, and more in parallel would only queue on the cores.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 /// Checks a password against a stored argon2 hash, off the async threads.
 pub async fn verify_password(password: &str, hash: &str) -> bool {
+    let Ok(_turn) = HASHING.acquire().await else {
+        return false;
+    };
     let (password, hash) = (password.to_owned(), hash.to_owned());
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)

@@ -26,6 +26,11 @@ impl Services {
         Ok(self.db.save_session(id, data, expires_at_ms).await?)
     }
 
+    /// Stores a new session; false when its id is taken.
+    pub async fn create_session(&self, id: &str, data: &str, expires_at_ms: i64) -> Result<bool> {
+        Ok(self.db.create_session(id, data, expires_at_ms).await?)
+    }
+
     pub async fn delete_session(&self, id: &str) -> Result<()> {
         Ok(self.db.delete_session(id).await?)
     }

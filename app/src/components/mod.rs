@@ -6,3 +6,4 @@ pub mod digest;
 pub mod layout;
 pub mod live;
 pub mod server_error;
+pub mod title;

@@ -3,6 +3,7 @@
 
 use crate::api::activity::list_activity;
 use crate::components::server_error::ServerError;
+use crate::components::title::param_title;
 use crate::pages::repositories::{format_time, query_escape};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -42,7 +43,7 @@ pub fn ActivityPage() -> impl IntoView {
         ("credentials", "Credentials"),
     ];
     view! {
-        <Title text=move || format!("{} — Activity — Berth", account())/>
+        <Title text=param_title("account", |v| format!("{v} — Activity — Berth"))/>
         <div class="page-head"><h1>"Activity"</h1></div>
         <form method="get" class="filter" role="search">
             <label for="kind">"Kind"</label>

@@ -3,6 +3,7 @@
 
 use crate::api::accounts::{AddMember, RemoveMember, list_members};
 use crate::components::server_error::ServerError;
+use crate::components::title::param_title;
 use crate::pages::repositories::format_time;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -26,7 +27,7 @@ pub fn MembersPage() -> impl IntoView {
         |(a, _, _)| list_members(a),
     );
     view! {
-        <Title text=move || format!("{} — Members — Berth", account())/>
+        <Title text=param_title("account", |v| format!("{v} — Members — Berth"))/>
         <div class="page-head">
             <div>
                 <h1>"Members"</h1>

@@ -4,6 +4,7 @@
 use crate::api::credentials::{CreateNode, RevokeNode, list_nodes};
 use crate::components::copy_button::CopyButton;
 use crate::components::server_error::ServerError;
+use crate::components::title::param_title;
 use crate::pages::repositories::format_time;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -20,7 +21,7 @@ pub fn NodesPage() -> impl IntoView {
         |(a, _, _)| list_nodes(a),
     );
     view! {
-        <Title text=move || format!("{} — Nodes — Berth", account())/>
+        <Title text=param_title("account", |v| format!("{v} — Nodes — Berth"))/>
         <div class="page-head">
             <div>
                 <h1>"Nodes"</h1>

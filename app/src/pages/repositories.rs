@@ -8,6 +8,7 @@ use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::copy_button::CopyButton;
 use crate::components::live::use_account_changes;
 use crate::components::server_error::ServerError;
+use crate::components::title::param_title;
 use crate::model::{human_size, time_ago};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -98,7 +99,7 @@ pub fn RepositoriesPage() -> impl IntoView {
         )
     };
     view! {
-        <Title text=move || format!("{} — Repositories — Berth", account.get())/>
+        <Title text=param_title("account", |v| format!("{v} — Repositories — Berth"))/>
         <div class="page-head">
             <div>
                 <h1>"Repositories"</h1>

@@ -8,6 +8,7 @@ use crate::components::copy_button::CopyButton;
 use crate::components::digest::Digest;
 use crate::components::live::use_account_changes;
 use crate::components::server_error::ServerError;
+use crate::components::title::param_title;
 use crate::model::{UntaggedRow, human_size, time_ago};
 use crate::pages::repositories::format_time;
 use leptos::prelude::*;
@@ -55,7 +56,7 @@ pub fn RepositoryPage() -> impl IntoView {
             .map(|e| error_text(&e))
     });
     view! {
-        <Title text=move || format!("{} — Berth", name())/>
+        <Title text=param_title("name", |v| format!("{v} — Berth"))/>
         <div class="page-head">
             <div>
                 <p class="muted"><a href=move || format!("/a/{}", account.get())>{account}</a>" /"</p>

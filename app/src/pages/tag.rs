@@ -6,6 +6,7 @@ use crate::api::repositories::get_manifest;
 use crate::components::copy_button::CopyButton;
 use crate::components::digest::Digest;
 use crate::components::server_error::ServerError;
+use crate::components::title::param_title;
 use crate::model::{Descriptor, ImageConfig, ManifestDetail, human_size};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,7 +18,7 @@ pub fn TagPage() -> impl IntoView {
     let reference = move || params.read().get("reference").unwrap_or_default();
     let detail = Resource::new(reference, get_manifest);
     view! {
-        <Title text=move || format!("{} — Berth", reference())/>
+        <Title text=param_title("reference", |v| format!("{v} — Berth"))/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {

@@ -5,6 +5,7 @@ use crate::api::accounts::{EmptyTrash, Restore, list_trash};
 use crate::api::session::error_text;
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::server_error::ServerError;
+use crate::components::title::param_title;
 use crate::model::human_size;
 use crate::pages::repositories::format_time;
 use leptos::prelude::*;
@@ -35,7 +36,7 @@ pub fn TrashPage() -> impl IntoView {
             .map(|e| error_text(&e))
     });
     view! {
-        <Title text=move || format!("{} — Trash — Berth", account())/>
+        <Title text=param_title("account", |v| format!("{v} — Trash — Berth"))/>
         <div class="page-head">
             <div>
                 <h1>"Trash"</h1>
