@@ -17,7 +17,7 @@ let server, browser, setupPath, signedIn;
 const LOOKS = {
   light: { colorScheme: 'light' },
   dark: { colorScheme: 'dark' },
-  phone: { colorScheme: 'light', viewport: { width: 390, height: 844 } },
+  phone: { colorScheme: 'light', viewport: { width: 360, height: 740 } },
 };
 
 // Each entry is one page in one state. `beingAdded` marks pages that are still being

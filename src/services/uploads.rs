@@ -64,6 +64,9 @@ impl PendingHash {
     }
 }
 
+/// How long an upload's request body may stay silent before the request ends.
+const BODY_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Per-upload locks, so two requests never write one upload at once, plus the
 /// running hashes.
 #[derive(Default)]
@@ -221,7 +224,18 @@ impl Services {
         let mut batch = BytesMut::with_capacity(BATCH);
         let streamed: Result<()> = async {
             loop {
-                let next = body.next().await;
+                // A client that stops sending mid-body holds a lock and a writer: after
+                // a minute of silence the request ends, keeping what arrived (the upload
+                // can resume from there).
+                let next = match tokio::time::timeout(BODY_IDLE, body.next()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        return Err(Error::Invalid(Invalid::Request(format!(
+                            "no data for {} seconds; resume the upload from where it stopped",
+                            BODY_IDLE.as_secs()
+                        ))));
+                    }
+                };
                 if let Some(chunk) = &next {
                     let chunk = chunk.as_ref().map_err(|e| {
                         Error::Invalid(Invalid::Request(format!("reading the request body: {e}")))
