@@ -118,6 +118,8 @@ test('delete a repository from its page: gone from the list and from the catalog
   await page.goto(server.url('/r/acme/doomed'));
   await assertLive(page, errors);
   await page.click('button:has-text("Delete repository")');
+  // The dialog says what goes and how much that can free.
+  assert.match(await page.locator('[role="dialog"]').textContent(), /acme\/doomed and its 1 tags, which can free up to [0-9.]+ (B|KiB)/);
   const confirm = page.locator('button[type="submit"]:has-text("Delete repository")');
   await page.fill('#confirm', 'doomed');
   assert.equal(await confirm.isDisabled(), true);

@@ -139,14 +139,14 @@ impl RepositoryPort for ServicePorts {
         ))
     }
 
-    async fn tags(&self, user_id: i64, repository: &str) -> Result<Vec<TagRow>, Refusal> {
+    async fn tags(&self, user_id: i64, repository: &str) -> Result<(Vec<TagRow>, u64), Refusal> {
         let repo = RepositoryName::parse(repository).map_err(|_| refusal(Error::Forbidden))?;
-        let tags = self
+        let (tags, size) = self
             .0
             .repository_tags(user_id, &repo)
             .await
             .map_err(refusal)?;
-        Ok(tags
+        let rows = tags
             .into_iter()
             .map(|t| TagRow {
                 manifest: ManifestSummary::of(&t.digest, &t.media_type, &t.content),
@@ -154,7 +154,8 @@ impl RepositoryPort for ServicePorts {
                 pushed_at_ms: t.updated_at,
                 pulled_at_ms: self.0.last_pulled(t.manifest_id, t.pulled_at),
             })
-            .collect())
+            .collect();
+        Ok((rows, size))
     }
 
     async fn untagged(&self, user_id: i64, repository: &str) -> Result<Vec<UntaggedRow>, Refusal> {

@@ -140,11 +140,11 @@ impl Services {
         &self,
         user_id: i64,
         repo: &RepositoryName,
-    ) -> Result<Vec<crate::db::TagDetail>> {
+    ) -> Result<(Vec<crate::db::TagDetail>, u64)> {
         self.require(user_id, repo, crate::domain::Action::Pull)
             .await?;
         let r = self.repository(repo).await?;
-        Ok(self.db.tag_details(r.id).await?)
+        Ok((self.db.tag_details(r.id).await?, r.size_bytes.max(0) as u64))
     }
 
     /// Manifests of a repository the user may pull that no tag points at (untagged

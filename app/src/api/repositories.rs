@@ -43,7 +43,7 @@ pub async fn get_repository(name: String) -> Result<RepositoryDetail, ServerFnEr
     use crate::server::Ports;
     let user_id = session_user_id().await?;
     let port = expect_context::<Ports>().repositories;
-    let tags = port.tags(user_id, &name).await.map_err(super::refused)?;
+    let (tags, size) = port.tags(user_id, &name).await.map_err(super::refused)?;
     let (referrers, untagged) = port
         .untagged(user_id, &name)
         .await
@@ -53,6 +53,7 @@ pub async fn get_repository(name: String) -> Result<RepositoryDetail, ServerFnEr
     Ok(RepositoryDetail {
         pull_uri: format!("{}/{name}", request_host()),
         name,
+        size,
         tags,
         untagged,
         referrers,

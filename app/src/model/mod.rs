@@ -169,6 +169,8 @@ pub struct UntaggedRow {
 pub struct RepositoryDetail {
     pub name: String,
     pub pull_uri: String,
+    /// Bytes of the distinct blobs it holds.
+    pub size: u64,
     pub tags: Vec<TagRow>,
     /// Untagged manifests without a subject.
     pub untagged: Vec<UntaggedRow>,

@@ -161,12 +161,16 @@ pub fn RepositoryPage() -> impl IntoView {
         })}
         {move || confirming_repo.get().then(|| {
             let repository = name();
-            let tags = detail.get_untracked().and_then(|d| d.ok()).map(|d| d.tags.len()).unwrap_or(0);
+            let (tags, size) = detail
+                .get_untracked()
+                .and_then(|d| d.ok())
+                .map(|d| (d.tags.len(), d.size))
+                .unwrap_or_default();
             view! {
                 <ConfirmDialog
                     title=format!("Delete repository {repository}?")
                     description=format!(
-                        "This deletes {repository} and its {tags} tags. Pulls of it stop at once. Type the repository's full name to confirm."
+                        "This deletes {repository} and its {tags} tags, which can free up to {}. Pulls of it stop at once. Type the repository's full name to confirm.", human_size(size)
                     )
                     expected=repository.clone()
                     field_label="Repository name"

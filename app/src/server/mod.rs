@@ -87,8 +87,8 @@ pub trait RepositoryPort: Send + Sync {
         query: &RepositoryQuery<'_>,
         host: &str,
     ) -> Result<(Vec<RepositoryRow>, u64), Refusal>;
-    /// The tags of a repository.
-    async fn tags(&self, user_id: i64, repository: &str) -> Result<Vec<TagRow>, Refusal>;
+    /// The tags of a repository, and the bytes it holds.
+    async fn tags(&self, user_id: i64, repository: &str) -> Result<(Vec<TagRow>, u64), Refusal>;
     /// Manifests of a repository no tag points at (untagged images and referrers).
     async fn untagged(&self, user_id: i64, repository: &str) -> Result<Vec<UntaggedRow>, Refusal>;
     /// A manifest by `repository:tag` or `repository@digest`, for the Tag page; `host`
