@@ -19,3 +19,12 @@ pub fn refused(r: crate::server::Refusal) -> leptos::prelude::ServerFnError {
     }
     leptos::prelude::ServerFnError::new(r.message)
 }
+
+/// The server's clock in Unix milliseconds.
+#[cfg(feature = "ssr")]
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

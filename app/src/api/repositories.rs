@@ -33,7 +33,7 @@ pub async fn list_repositories(
         total,
         page,
         per_page: per_page.clamp(1, 100),
-        now_ms: now_ms(),
+        now_ms: super::now_ms(),
     })
 }
 
@@ -57,7 +57,7 @@ pub async fn get_repository(name: String) -> Result<RepositoryDetail, ServerFnEr
         tags,
         untagged,
         referrers,
-        now_ms: now_ms(),
+        now_ms: super::now_ms(),
     })
 }
 
@@ -116,13 +116,4 @@ pub async fn delete_repositories(
         .delete_repositories(user_id, &repositories, &confirm)
         .await
         .map_err(super::refused)
-}
-
-/// The server's clock in Unix milliseconds.
-#[cfg(feature = "ssr")]
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -21,19 +21,11 @@ pub const ABSOLUTE_EXPIRY_SECS: i64 = 7 * 24 * 3600;
 pub async fn user_in_session(session: &tower_sessions::Session) -> Option<i64> {
     let user_id = session.get::<i64>(USER_KEY).await.ok()??;
     let since = session.get::<i64>(SIGNED_IN_KEY).await.ok()?.unwrap_or(0);
-    if unix_now() - since > ABSOLUTE_EXPIRY_SECS {
+    if super::now_ms() / 1000 - since > ABSOLUTE_EXPIRY_SECS {
         let _ = session.flush().await;
         return None;
     }
     Some(user_id)
-}
-
-#[cfg(feature = "ssr")]
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// The signed-in user's id, or an error asking to sign in.
@@ -74,7 +66,7 @@ async fn start_session(
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
     session
-        .insert(SIGNED_IN_KEY, unix_now())
+        .insert(SIGNED_IN_KEY, super::now_ms() / 1000)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
     leptos_axum::redirect("/");
