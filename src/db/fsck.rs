@@ -1,6 +1,6 @@
 //! Queries for `berth fsck`: the database's view of what the store should hold.
 
-use super::entity::{blobs, repositories, repository_blobs, trash_blobs, uploads};
+use super::entity::{blobs, repositories, trash_blobs, uploads};
 use super::{Db, DbResult};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait};
 use std::collections::HashMap;
@@ -36,16 +36,7 @@ impl Db {
             .into_iter()
             .collect();
         let mut out: HashMap<String, Vec<String>> = HashMap::new();
-        for (repo, digest) in repository_blobs::Entity::find()
-            .select_only()
-            .columns([
-                repository_blobs::Column::RepositoryId,
-                repository_blobs::Column::Digest,
-            ])
-            .into_tuple::<(i64, String)>()
-            .all(&self.read)
-            .await?
-        {
+        for (repo, digest) in self.all_links().await? {
             out.entry(digest)
                 .or_default()
                 .push(names.get(&repo).cloned().unwrap_or_default());
@@ -78,16 +69,7 @@ impl Db {
     pub async fn repository_size_drift(&self) -> DbResult<Vec<SizeDrift>> {
         let sizes: HashMap<String, i64> = self.all_blobs().await?.into_iter().collect();
         let mut actual: HashMap<i64, i64> = HashMap::new();
-        for (repo, digest) in repository_blobs::Entity::find()
-            .select_only()
-            .columns([
-                repository_blobs::Column::RepositoryId,
-                repository_blobs::Column::Digest,
-            ])
-            .into_tuple::<(i64, String)>()
-            .all(&self.read)
-            .await?
-        {
+        for (repo, digest) in self.all_links().await? {
             *actual.entry(repo).or_default() += sizes.get(&digest).copied().unwrap_or(0);
         }
         Ok(repositories::Entity::find()

@@ -45,6 +45,33 @@ pub struct LinkCandidate {
 }
 
 impl Db {
+    /// (manifest id, digest) of every reference of a kind: "blob" or "manifest".
+    pub(super) async fn references_of_kind(&self, kind: &str) -> DbResult<Vec<(i64, String)>> {
+        Ok(manifest_references::Entity::find()
+            .select_only()
+            .columns([
+                manifest_references::Column::ManifestId,
+                manifest_references::Column::Digest,
+            ])
+            .filter(manifest_references::Column::Kind.eq(kind))
+            .into_tuple()
+            .all(&self.read)
+            .await?)
+    }
+
+    /// (repository id, digest) of every blob link.
+    pub(super) async fn all_links(&self) -> DbResult<Vec<(i64, String)>> {
+        Ok(repository_blobs::Entity::find()
+            .select_only()
+            .columns([
+                repository_blobs::Column::RepositoryId,
+                repository_blobs::Column::Digest,
+            ])
+            .into_tuple()
+            .all(&self.read)
+            .await?)
+    }
+
     pub async fn gc_graph(&self) -> DbResult<GcGraph> {
         let manifests = manifests::Entity::find()
             .select_only()
@@ -89,17 +116,7 @@ impl Db {
             .into_iter()
             .collect();
         let mut children: HashMap<i64, Vec<String>> = HashMap::new();
-        for (id, digest) in manifest_references::Entity::find()
-            .select_only()
-            .columns([
-                manifest_references::Column::ManifestId,
-                manifest_references::Column::Digest,
-            ])
-            .filter(manifest_references::Column::Kind.eq("manifest"))
-            .into_tuple::<(i64, String)>()
-            .all(&self.read)
-            .await?
-        {
+        for (id, digest) in self.references_of_kind("manifest").await? {
             children.entry(id).or_default().push(digest);
         }
         Ok(GcGraph {
@@ -185,15 +202,8 @@ impl Db {
             .await?
             .into_iter()
             .collect();
-        let referenced: HashSet<(i64, String)> = manifest_references::Entity::find()
-            .select_only()
-            .columns([
-                manifest_references::Column::ManifestId,
-                manifest_references::Column::Digest,
-            ])
-            .filter(manifest_references::Column::Kind.eq("blob"))
-            .into_tuple::<(i64, String)>()
-            .all(&self.read)
+        let referenced: HashSet<(i64, String)> = self
+            .references_of_kind("blob")
             .await?
             .into_iter()
             .filter(|(m, _)| !ignoring.contains(m))
@@ -270,28 +280,15 @@ impl Db {
             .iter()
             .map(|l| (l.repository_id, l.digest.as_str()))
             .collect();
-        let linked: HashSet<String> = repository_blobs::Entity::find()
-            .select_only()
-            .columns([
-                repository_blobs::Column::RepositoryId,
-                repository_blobs::Column::Digest,
-            ])
-            .into_tuple::<(i64, String)>()
-            .all(&self.read)
+        let linked: HashSet<String> = self
+            .all_links()
             .await?
             .into_iter()
             .filter(|(r, d)| !ignored.contains(&(*r, d.as_str())))
             .map(|(_, d)| d)
             .collect();
-        let referenced: HashSet<String> = manifest_references::Entity::find()
-            .select_only()
-            .columns([
-                manifest_references::Column::ManifestId,
-                manifest_references::Column::Digest,
-            ])
-            .filter(manifest_references::Column::Kind.eq("blob"))
-            .into_tuple::<(i64, String)>()
-            .all(&self.read)
+        let referenced: HashSet<String> = self
+            .references_of_kind("blob")
             .await?
             .into_iter()
             .filter(|(m, _)| !ignoring_manifests.contains(m))
