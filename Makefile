@@ -27,11 +27,15 @@ build: deps site
 site: deps
 	cargo leptos build --frontend-only
 
-## Every test: formatting, lints, unit, integration, real clients, conformance.
+## Every test: formatting, lints, unit, integration (on SQLite, then on PostgreSQL), real
+## clients, conformance, then the browser journeys.
 test: deps test-deps site
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
-	cargo test --release --locked -p berth -p app -- --test-threads=4 2>&1 | awk '{ print } \
+	{ cargo test --release --locked -p berth -p app -- --test-threads=4 && \
+	  echo "== the integration tests again, stored in PostgreSQL ==" && \
+	  bash .ci/with-postgres cargo test --release --locked -p berth -p app --test '*' -- --test-threads=4; \
+	} 2>&1 | awk '{ print } \
 	  /^test result:/ { passed += $$4; failed += $$6 } \
 	  END { printf "tests: %d passed, %d failed\n", passed, failed }'
 	cd end2end && npm ci --no-audit --no-fund --loglevel=error && npm test

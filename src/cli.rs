@@ -73,6 +73,8 @@ pub enum AccountCommand {
     Create { name: String },
     /// Limit the storage an account may use (e.g. 50GiB), or `none`.
     SetQuota { name: String, size: String },
+    /// Every account with its repositories, members, storage used and quota.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -268,6 +270,39 @@ pub async fn run_admin(
                 json!({"id": a.id, "name": a.name, "namespace": a.name, "created_at": format_rfc3339(a.created_at)}),
                 format!("created account {} (id {})", a.name, a.id),
             );
+        }
+        Command::Account(AccountCommand::List) => {
+            let accounts = services.all_accounts().await?;
+            let rows: Vec<serde_json::Value> = accounts
+                .iter()
+                .map(|a| {
+                    json!({
+                        "name": a.account.name,
+                        "repositories": a.repositories,
+                        "members": a.members,
+                        "used_bytes": a.storage,
+                        "quota_bytes": a.account.quota_bytes,
+                    })
+                })
+                .collect();
+            let text = accounts
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{}\t{} repositories\t{} members\t{} bytes used{}",
+                        a.account.name,
+                        a.repositories,
+                        a.members,
+                        a.storage,
+                        a.account
+                            .quota_bytes
+                            .map(|q| format!(" of {q}"))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            emit(json_mode, serde_json::Value::Array(rows), text);
         }
         Command::Account(AccountCommand::SetQuota { name, size }) => {
             let name = AccountName::parse(&name)?;

@@ -129,6 +129,10 @@ pub struct ServeArgs {
     /// Upload sessions older than this are abandoned and removed.
     #[arg(long, env = "BERTH_UPLOAD_EXPIRY", default_value = "24h", value_parser = parse_period)]
     pub upload_expiry: Duration,
+    /// A client must send a request's headers within this time; an idle connection is
+    /// closed after it too; 0: no limit.
+    #[arg(long, env = "BERTH_HEADER_TIMEOUT", default_value = "30s", value_parser = parse_period)]
+    pub header_timeout: Duration,
 }
 
 #[cfg(test)]

@@ -14,7 +14,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Opens the data folder: creates it, runs pending migrations, loads (or creates) the
@@ -238,12 +237,11 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
             }
         }
     });
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let limits = crate::connections::Limits {
+        header_timeout: args.header_timeout,
+        ..Default::default()
+    };
+    crate::connections::serve(listener, app, limits, shutdown_signal()).await;
     flusher.abort();
     if let Some(gc) = collector {
         gc.abort();

@@ -3,9 +3,8 @@
 
 mod common;
 use common::*;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
-use std::time::{Duration, Instant};
+
+use std::time::Duration;
 
 const PW: &str = "portal password 1";
 
@@ -151,48 +150,6 @@ fn checked_repositories_are_deleted_together_after_typing_their_count() {
 }
 
 /// Reads server-sent events from `path` until `want` appears or `within` passes.
-struct EventStream {
-    reader: BufReader<TcpStream>,
-}
-
-impl EventStream {
-    fn open(s: &Server, path: &str, cookie: &str) -> (u16, Self) {
-        let mut stream = TcpStream::connect(&s.addr).unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n",
-            s.addr
-        )
-        .unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .unwrap();
-        let mut reader = BufReader::new(stream);
-        let mut status = String::new();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while status.is_empty() && Instant::now() < deadline {
-            let _ = reader.read_line(&mut status);
-        }
-        let code = status.split(' ').nth(1).unwrap_or("0").parse().unwrap_or(0);
-        (code, Self { reader })
-    }
-
-    fn wait_for(&mut self, want: &str, within: Duration) -> Option<String> {
-        let deadline = Instant::now() + within;
-        let mut seen = String::new();
-        while Instant::now() < deadline {
-            let mut line = String::new();
-            if self.reader.read_line(&mut line).is_ok() {
-                seen.push_str(&line);
-                if line.contains(want) {
-                    return Some(line);
-                }
-            }
-        }
-        None
-    }
-}
-
 #[test]
 fn open_pages_hear_of_pushes_and_deletions_within_a_second() {
     let s = Server::start();

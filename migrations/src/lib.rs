@@ -8,6 +8,7 @@ mod m20261125_000001_create_core_tables;
 mod m20261125_000002_create_sessions;
 mod m20261125_000003_add_repository_size_and_pulls;
 mod m20261125_000004_create_trash;
+mod m20261126_000005_create_account_blobs;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_sessions::Migration),
             Box::new(m20261125_000003_add_repository_size_and_pulls::Migration),
             Box::new(m20261125_000004_create_trash::Migration),
+            Box::new(m20261126_000005_create_account_blobs::Migration),
         ]
     }
 }

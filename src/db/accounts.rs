@@ -185,7 +185,7 @@ impl Db {
     /// queries.
     pub async fn accounts_overview(&self) -> DbResult<Vec<AccountOverview>> {
         use super::entity::repositories;
-        use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Statement};
+        use sea_orm::{QueryOrder, QuerySelect};
         let accounts = accounts::Entity::find()
             .order_by_asc(accounts::Column::Name)
             .all(&self.read)
@@ -215,30 +215,12 @@ impl Db {
                 .all(&self.read)
                 .await?,
         );
-        // A blob shared by two repositories of an account is stored, and counted, once.
-        let backend = self.read.get_database_backend();
-        let storage_rows = self
-            .read
-            .query_all_raw(Statement::from_string(
-                backend,
-                "SELECT x.account_id, CAST(SUM(b.size) AS BIGINT) AS bytes FROM \
-                 (SELECT DISTINCT r.account_id AS account_id, rb.digest AS digest \
-                  FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id) x \
-                 JOIN blobs b ON b.digest = x.digest GROUP BY x.account_id",
-            ))
-            .await?;
-        let mut storage = std::collections::HashMap::new();
-        for row in storage_rows {
-            let account_id: i64 = row.try_get("", "account_id")?;
-            let bytes: i64 = row.try_get("", "bytes")?;
-            storage.insert(account_id, bytes.max(0) as u64);
-        }
         Ok(accounts
             .into_iter()
             .map(|a| AccountOverview {
                 repositories: repositories.get(&a.id).copied().unwrap_or(0),
                 members: members.get(&a.id).copied().unwrap_or(0),
-                storage: storage.get(&a.id).copied().unwrap_or(0),
+                storage: a.size_bytes.max(0) as u64,
                 account: a,
             })
             .collect())
@@ -259,12 +241,7 @@ impl Db {
         Ok(())
     }
 
-    /// Bytes of the distinct blobs an account's repositories hold.
-    pub async fn account_usage(&self, account_id: i64) -> DbResult<i64> {
-        account_usage(&self.read, account_id).await
-    }
-
-    /// The account a repository belongs to, with its quota.
+    /// The usage and quota of the account a repository belongs to, when it has a quota.
     pub async fn quota_of_repository(&self, repository_id: i64) -> DbResult<Option<(i64, i64)>> {
         use super::entity::repositories;
         let Some(r) = repositories::Entity::find_by_id(repository_id)
@@ -276,59 +253,6 @@ impl Db {
         Ok(accounts::Entity::find_by_id(r.account_id)
             .one(&self.read)
             .await?
-            .and_then(|a| a.quota_bytes.map(|q| (a.id, q))))
+            .and_then(|a| a.quota_bytes.map(|q| (a.size_bytes, q))))
     }
-}
-
-/// Bytes of the distinct blobs an account's repositories hold.
-pub(super) async fn account_usage<C: sea_orm::ConnectionTrait>(
-    c: &C,
-    account_id: i64,
-) -> DbResult<i64> {
-    use sea_orm::{Statement, Value};
-    let backend = c.get_database_backend();
-    let sql = match backend {
-        sea_orm::DatabaseBackend::Postgres => {
-            "SELECT CAST(COALESCE(SUM(b.size), 0) AS BIGINT) AS bytes FROM blobs b WHERE b.digest IN \
-             (SELECT rb.digest FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id \
-              WHERE r.account_id = $1)"
-        }
-        _ => {
-            "SELECT CAST(COALESCE(SUM(b.size), 0) AS BIGINT) AS bytes FROM blobs b WHERE b.digest IN \
-             (SELECT rb.digest FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id \
-              WHERE r.account_id = ?)"
-        }
-    };
-    let row = c
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [Value::from(account_id)],
-        ))
-        .await?;
-    Ok(match row {
-        Some(r) => r.try_get::<i64>("", "bytes")?,
-        None => 0,
-    })
-}
-
-/// Whether a repository of the account already holds the blob (then it costs nothing).
-pub(super) async fn account_has_blob<C: sea_orm::ConnectionTrait>(
-    c: &C,
-    account_id: i64,
-    digest: &str,
-) -> DbResult<bool> {
-    use super::entity::{repositories, repository_blobs};
-    use sea_orm::{PaginatorTrait, QuerySelect, QueryTrait};
-    let repos = repositories::Entity::find()
-        .select_only()
-        .column(repositories::Column::Id)
-        .filter(repositories::Column::AccountId.eq(account_id))
-        .into_query();
-    Ok(repository_blobs::Entity::find()
-        .filter(repository_blobs::Column::Digest.eq(digest))
-        .filter(repository_blobs::Column::RepositoryId.in_subquery(repos))
-        .count(c)
-        .await?
-        > 0)
 }

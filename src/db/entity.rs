@@ -20,6 +20,24 @@ pub mod accounts {
         pub created_at: i64,
         /// Most bytes the account may store; `None` for no limit.
         pub quota_bytes: Option<i64>,
+        /// Bytes of the distinct blobs the account's repositories link, kept current
+        /// with every link added or removed.
+        pub size_bytes: i64,
+    }
+    no_relations!();
+}
+
+pub mod account_blobs {
+    use sea_orm::entity::prelude::*;
+    /// A blob some repository of the account links, with how many of them do.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "account_blobs")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub account_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub digest: String,
+        pub links: i64,
     }
     no_relations!();
 }

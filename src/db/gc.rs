@@ -255,6 +255,7 @@ impl Db {
         if referenced || row.created_at >= cutoff {
             return Ok(false);
         }
+        super::usage::links_removing(&txn, link.repository_id, Some(&link.digest)).await?;
         repository_blobs::Entity::delete_by_id((link.repository_id, link.digest.clone()))
             .exec(&txn)
             .await?;

@@ -14,6 +14,7 @@ mod repositories;
 mod sessions;
 mod trash;
 mod uploads;
+mod usage;
 
 pub use accounts::AccountOverview;
 pub use audit::*;
@@ -23,6 +24,7 @@ pub use gc::{GcGraph, LinkCandidate, ManifestNode};
 pub use manifests::*;
 pub use repositories::{LinkRefused, RepositorySummary, StorageTotals};
 pub use trash::{Deletion, RestoreRefused, TrashEntry};
+pub use usage::UsageDrift;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
@@ -107,4 +109,26 @@ impl Db {
         let _ = self.read.close().await;
         let _ = self.conn.close().await;
     }
+}
+
+/// Rows per statement when a list is written or matched in parts: SQLite binds at
+/// most 32766 values per statement, PostgreSQL 65535.
+const CHUNK: usize = 1000;
+
+/// Raw SQL is written with `?` placeholders; PostgreSQL numbers them (`$1`, `$2`, …).
+fn placeholders(backend: sea_orm::DatabaseBackend, sql: &str) -> String {
+    if backend != sea_orm::DatabaseBackend::Postgres {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for ch in sql.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(ch);
+        }
+    }
+    out
 }

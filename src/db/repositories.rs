@@ -157,21 +157,27 @@ impl Db {
         )
         .exec_without_returning(&txn)
         .await?;
-        // The quota is checked under the same lock, so two pushes cannot both squeeze in.
-        if let Some((account_id, quota)) = self.quota_of_repository(repository_id).await?
-            && !super::accounts::account_has_blob(&txn, account_id, digest).await?
+        // The link and the account's usage first: the quota is then checked against the
+        // usage this transaction holds locked, so two pushes cannot both squeeze in.
+        if let Some((account_id, added)) =
+            link_blob_in(&txn, repository_id, digest, size, now).await?
+            && added > 0
+            && let Some(account) = super::entity::accounts::Entity::find_by_id(account_id)
+                .one(&txn)
+                .await?
+            && let Some(quota) = account.quota_bytes
+            && account.size_bytes > quota
         {
-            let used = super::accounts::account_usage(&txn, account_id).await?;
-            if used + size > quota {
-                txn.rollback().await?;
-                return Ok(Err(LinkRefused::OverQuota { used, quota }));
-            }
+            txn.rollback().await?;
+            return Ok(Err(LinkRefused::OverQuota {
+                used: account.size_bytes - added,
+                quota,
+            }));
         }
         if let Err(e) = place().await {
             txn.rollback().await?;
             return Ok(Err(LinkRefused::Io(e)));
         }
-        link_blob_in(&txn, repository_id, digest, size, now).await?;
         if let Some(id) = upload_id {
             super::entity::uploads::Entity::delete_by_id(id.to_owned())
                 .exec(&txn)
@@ -186,6 +192,7 @@ impl Db {
     pub async fn unlink_blob(&self, repository_id: i64, digest: &str) -> DbResult<bool> {
         let txn = self.conn.begin().await?;
         lock_repository(&txn, repository_id).await?;
+        super::usage::links_removing(&txn, repository_id, Some(digest)).await?;
         let res = repository_blobs::Entity::delete_many()
             .filter(repository_blobs::Column::RepositoryId.eq(repository_id))
             .filter(repository_blobs::Column::Digest.eq(digest))
@@ -203,13 +210,15 @@ impl Db {
     }
 }
 
+/// Links a blob to a repository, or refreshes the link. A new link returns the
+/// repository's account and the bytes the account's usage grew by.
 pub(super) async fn link_blob_in<C: ConnectionTrait>(
     c: &C,
     repository_id: i64,
     digest: &str,
     size: i64,
     now: i64,
-) -> DbResult<()> {
+) -> DbResult<Option<(i64, i64)>> {
     use sea_orm::sea_query::{Expr, OnConflict};
     // A pushed blob is young again, whatever its row's age: garbage collection's grace
     // then protects it until the manifest that needs it arrives.
@@ -238,7 +247,10 @@ pub(super) async fn link_blob_in<C: ConnectionTrait>(
         .await?;
         // The repository's size counts each blob once: only a new link adds to it.
         if matches!(linked, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
-            return add_repository_size(c, repository_id, size).await;
+            add_repository_size(c, repository_id, size).await?;
+            return super::usage::links_added(c, repository_id, Some(digest))
+                .await
+                .map(Some);
         }
         let refreshed = repository_blobs::Entity::update_many()
             .col_expr(repository_blobs::Column::CreatedAt, Expr::value(now))
@@ -247,7 +259,7 @@ pub(super) async fn link_blob_in<C: ConnectionTrait>(
             .exec(c)
             .await?;
         if refreshed.rows_affected > 0 {
-            return Ok(());
+            return Ok(None);
         }
     }
     Err(DbError::Conflict)
@@ -365,9 +377,20 @@ impl Db {
     /// Deletes a repository with its tags, manifests, blob links and uploads (the
     /// foreign keys cascade); false when it was not there.
     pub async fn delete_repository(&self, repository_id: i64) -> DbResult<bool> {
+        let txn = self.conn.begin().await?;
+        lock_repository(&txn, repository_id).await?;
+        if repositories::Entity::find_by_id(repository_id)
+            .one(&txn)
+            .await?
+            .is_none()
+        {
+            return Ok(false);
+        }
+        super::usage::links_removing(&txn, repository_id, None).await?;
         let res = repositories::Entity::delete_by_id(repository_id)
-            .exec(&self.conn)
+            .exec(&txn)
             .await?;
+        txn.commit().await?;
         Ok(res.rows_affected > 0)
     }
 }
@@ -386,13 +409,16 @@ impl Db {
     pub async fn storage_totals(&self) -> DbResult<StorageTotals> {
         use super::entity::uploads;
         use sea_orm::PaginatorTrait;
+        // PostgreSQL sums BIGINTs into NUMERIC; the cast keeps one type for both.
         let bytes: Option<i64> = blobs::Entity::find()
             .select_only()
-            .column_as(blobs::Column::Size.sum(), "bytes")
-            .into_tuple::<Option<i64>>()
+            .column_as(
+                sea_orm::sea_query::Expr::cust("CAST(COALESCE(SUM(size), 0) AS BIGINT)"),
+                "bytes",
+            )
+            .into_tuple::<i64>()
             .one(&self.read)
-            .await?
-            .flatten();
+            .await?;
         Ok(StorageTotals {
             bytes: bytes.unwrap_or(0).max(0) as u64,
             blobs: blobs::Entity::find().count(&self.read).await?,

@@ -6,10 +6,10 @@ use super::entity::{
     blobs, manifest_references, manifests, repositories, repository_blobs, tags, trash,
     trash_blobs, trash_manifests,
 };
-use super::{Db, DbResult, Repository};
+use super::{CHUNK, Db, DbResult, Repository};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, QueryTrait, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -118,7 +118,15 @@ impl Db {
             .all(&txn)
             .await?;
         let references = manifest_references::Entity::find()
-            .filter(manifest_references::Column::ManifestId.is_in(rows.iter().map(|m| m.id)))
+            .filter(
+                manifest_references::Column::ManifestId.in_subquery(
+                    manifests::Entity::find()
+                        .select_only()
+                        .column(manifests::Column::Id)
+                        .filter(manifests::Column::RepositoryId.eq(repository.id))
+                        .into_query(),
+                ),
+            )
             .all(&txn)
             .await?;
         let by_id: std::collections::HashMap<i64, &str> =
@@ -132,7 +140,15 @@ impl Db {
             .all(&txn)
             .await?;
         let sizes: std::collections::HashMap<String, i64> = blobs::Entity::find()
-            .filter(blobs::Column::Digest.is_in(links.iter().map(|l| l.digest.clone())))
+            .filter(
+                blobs::Column::Digest.in_subquery(
+                    repository_blobs::Entity::find()
+                        .select_only()
+                        .column(repository_blobs::Column::Digest)
+                        .filter(repository_blobs::Column::RepositoryId.eq(repository.id))
+                        .into_query(),
+                ),
+            )
             .all(&txn)
             .await?
             .into_iter()
@@ -207,11 +223,13 @@ impl Db {
                 digest: Set(d.to_owned()),
             })
             .collect();
-        if !held.is_empty() {
-            trash_blobs::Entity::insert_many(held)
+        // In chunks: a repository may hold more blobs than a statement may bind.
+        for chunk in held.chunks(CHUNK) {
+            trash_blobs::Entity::insert_many(chunk.iter().cloned())
                 .exec_without_returning(&txn)
                 .await?;
         }
+        super::usage::links_removing(&txn, repository.id, None).await?;
         repositories::Entity::delete_by_id(repository.id)
             .exec(&txn)
             .await?;
@@ -366,10 +384,13 @@ async fn restore_repository<C: sea_orm::ConnectionTrait>(
     // The trash held the blobs; if one went anyway, restoring would serve images that
     // cannot be pulled.
     let wanted: Vec<String> = snapshot.blobs.iter().map(|b| b.0.clone()).collect();
-    let present = blobs::Entity::find()
-        .filter(blobs::Column::Digest.is_in(wanted.iter().cloned()))
-        .count(c)
-        .await?;
+    let mut present = 0;
+    for chunk in wanted.chunks(CHUNK) {
+        present += blobs::Entity::find()
+            .filter(blobs::Column::Digest.is_in(chunk.iter().cloned()))
+            .count(c)
+            .await?;
+    }
     if present != wanted.len() as u64 {
         return Ok(Err(RestoreRefused(format!(
             "{} cannot be restored: some of its data is gone.",
@@ -392,15 +413,18 @@ async fn restore_repository<C: sea_orm::ConnectionTrait>(
     }
     .insert(c)
     .await?;
-    for (digest, _, linked_at) in &snapshot.blobs {
-        repository_blobs::ActiveModel {
-            repository_id: Set(repository.id),
-            digest: Set(digest.clone()),
-            created_at: Set(*linked_at),
-        }
-        .insert(c)
+    for chunk in snapshot.blobs.chunks(CHUNK) {
+        repository_blobs::Entity::insert_many(chunk.iter().map(|(digest, _, linked_at)| {
+            repository_blobs::ActiveModel {
+                repository_id: Set(repository.id),
+                digest: Set(digest.clone()),
+                created_at: Set(*linked_at),
+            }
+        }))
+        .exec_without_returning(c)
         .await?;
     }
+    super::usage::links_added(c, repository.id, None).await?;
     let mut ids = std::collections::HashMap::new();
     for m in &snapshot.manifests {
         let Ok(content) = hex::decode(&m.content) else {
@@ -462,4 +486,74 @@ async fn restore_repository<C: sea_orm::ConnectionTrait>(
         }
     }
     Ok(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// More links than SQLite binds in one statement (32766) must still trash and
+    /// restore, with the account's usage following.
+    #[tokio::test]
+    async fn a_repository_with_more_blobs_than_a_statement_binds_goes_to_the_trash_and_back() {
+        const N: usize = 40_000;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = Db::connect(&url).await.unwrap();
+        let account = db.create_account("acme", 1).await.unwrap();
+        let repo = db
+            .ensure_repository(account.id, "acme/big", 1)
+            .await
+            .unwrap();
+        let digests: Vec<String> = (0..N).map(|i| format!("sha256:{i:064x}")).collect();
+        let txn = db.conn.begin().await.unwrap();
+        for chunk in digests.chunks(CHUNK) {
+            blobs::Entity::insert_many(chunk.iter().map(|d| blobs::ActiveModel {
+                digest: Set(d.clone()),
+                size: Set(10),
+                created_at: Set(1),
+            }))
+            .exec_without_returning(&txn)
+            .await
+            .unwrap();
+            repository_blobs::Entity::insert_many(chunk.iter().map(|d| {
+                repository_blobs::ActiveModel {
+                    repository_id: Set(repo.id),
+                    digest: Set(d.clone()),
+                    created_at: Set(1),
+                }
+            }))
+            .exec_without_returning(&txn)
+            .await
+            .unwrap();
+        }
+        super::super::usage::links_added(&txn, repo.id, None)
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+        let used = async || {
+            db.account_by_id(account.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .size_bytes
+        };
+        assert_eq!(used().await, 10 * N as i64);
+
+        let deletion = Deletion {
+            actor: "test",
+            now: 2,
+            expires_at: 1_000,
+        };
+        assert!(db.trash_repository(&repo, &deletion).await.unwrap());
+        assert_eq!(used().await, 0);
+        assert!(db.repository_by_name("acme/big").await.unwrap().is_none());
+        let entries = db.trash_entries(account.id).await.unwrap();
+        assert_eq!(entries.len(), 1);
+        assert!(db.restore_trash(entries[0].id, 3).await.unwrap().is_ok());
+        assert_eq!(used().await, 10 * N as i64);
+        let restored = db.repository_by_name("acme/big").await.unwrap().unwrap();
+        assert_eq!(restored.size_bytes, 10 * N as i64);
+        assert!(db.usage_drift().await.unwrap().is_empty());
+    }
 }

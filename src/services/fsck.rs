@@ -120,6 +120,17 @@ impl Services {
                     .push(format!("recounted the size of {}", drift.name));
             }
         }
+        for drift in self.db.usage_drift().await? {
+            r.problems.push(format!(
+                "account {} says it uses {} bytes, its repositories' blobs add up to {}",
+                drift.account, drift.stored, drift.actual
+            ));
+            if repair {
+                self.db.recount_usage(&drift.account).await?;
+                r.repaired
+                    .push(format!("recounted the usage of account {}", drift.account));
+            }
+        }
         for stray in self.store.list_strays().await? {
             r.problems
                 .push(format!("the store holds a stray file {stray}"));

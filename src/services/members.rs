@@ -160,6 +160,11 @@ impl Services {
     /// Every account with its usage, for site admins.
     pub async fn accounts_overview(&self, user_id: i64) -> Result<Vec<AccountOverview>> {
         self.site_admin(user_id).await?;
+        self.all_accounts().await
+    }
+
+    /// Every account with its usage, for the operator (`berth account list`).
+    pub async fn all_accounts(&self) -> Result<Vec<AccountOverview>> {
         Ok(self.db.accounts_overview().await?)
     }
 

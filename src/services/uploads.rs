@@ -185,18 +185,16 @@ impl Services {
         let new_size = self.write_chunk(id, size, &mut running, body).await?;
         // A chunked upload that already outgrew the account's quota stops here rather
         // than at its last chunk; the final check happens when the blob is linked.
-        if let Some((account_id, quota)) = self.db.quota_of_repository(upload.repository_id).await?
+        if let Some((used, quota)) = self.db.quota_of_repository(upload.repository_id).await?
+            && used + new_size as i64 > quota
         {
-            let used = self.db.account_usage(account_id).await?;
-            if used + new_size as i64 > quota {
-                self.discard_upload(id).await?;
-                drop(running);
-                self.uploads.forget(id);
-                return Err(Error::QuotaExceeded {
-                    used: used.max(0) as u64,
-                    quota: quota.max(0) as u64,
-                });
-            }
+            self.discard_upload(id).await?;
+            drop(running);
+            self.uploads.forget(id);
+            return Err(Error::QuotaExceeded {
+                used: used.max(0) as u64,
+                quota: quota.max(0) as u64,
+            });
         }
         Ok(new_size)
     }

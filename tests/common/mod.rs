@@ -50,6 +50,7 @@ impl Server {
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data)
+            .args(database_flags(data))
             .args(flags)
             .env(
                 "BERTH_LOG",
@@ -172,9 +173,49 @@ fn unsafe_kill(pid: u32, signal: i32) {
         .status();
 }
 
+/// Whether this run stores in PostgreSQL (`.ci/with-postgres` sets
+/// `BERTH_TEST_POSTGRES_PORT`) rather than the embedded SQLite.
+pub fn on_postgres() -> bool {
+    std::env::var_os("BERTH_TEST_POSTGRES_PORT").is_some()
+}
+
+/// `--database-url` for a data folder on PostgreSQL: each folder gets a database of
+/// its own, named after the folder, created on first use. Nothing on SQLite.
+fn database_flags(data: &Path) -> Vec<String> {
+    use std::hash::{Hash, Hasher};
+    let Ok(port) = std::env::var("BERTH_TEST_POSTGRES_PORT") else {
+        return Vec::new();
+    };
+    static CREATED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    data.hash(&mut hasher);
+    let name = format!("t{:016x}", hasher.finish());
+    let mut created = CREATED.lock().unwrap();
+    if !created.contains(&name) {
+        let bin = std::env::var("BERTH_TEST_POSTGRES_BIN").unwrap_or_default();
+        let out = Command::new(Path::new(&bin).join("createdb"))
+            .args(["-h", "127.0.0.1", "-p", &port, "-U", "berth", &name])
+            .output()
+            .expect("createdb (from BERTH_TEST_POSTGRES_BIN)");
+        assert!(
+            out.status.success() || String::from_utf8_lossy(&out.stderr).contains("already exists"),
+            "createdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        created.push(name.clone());
+    }
+    vec![
+        "--database-url".to_owned(),
+        format!("postgres://berth@127.0.0.1:{port}/{name}"),
+    ]
+}
+
 pub fn admin_in(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(BIN);
-    cmd.args(args).arg("--data-dir").arg(data);
+    cmd.args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .args(database_flags(data));
     cmd.stdin(if stdin.is_some() {
         Stdio::piped()
     } else {

@@ -2,6 +2,8 @@
 //! read pages.
 
 use super::*;
+use std::io::Write;
+use std::net::TcpStream;
 
 /// Signs in through the server function's form endpoint; returns the session cookie.
 pub fn sign_in(s: &Server, user: &str, password: &str) -> Resp {
@@ -46,4 +48,47 @@ pub fn session_cookie(r: &Resp) -> String {
 
 pub fn page(s: &Server, path: &str, cookie: &str) -> Resp {
     Client::new(s).send("GET", path, &[("Cookie", cookie)], None)
+}
+
+/// A live-update stream read line by line, as a page's `EventSource` would.
+pub struct EventStream {
+    reader: BufReader<TcpStream>,
+}
+
+impl EventStream {
+    pub fn open(s: &Server, path: &str, cookie: &str) -> (u16, Self) {
+        let mut stream = TcpStream::connect(&s.addr).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n",
+            s.addr
+        )
+        .unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut status = String::new();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while status.is_empty() && Instant::now() < deadline {
+            let _ = reader.read_line(&mut status);
+        }
+        let code = status.split(' ').nth(1).unwrap_or("0").parse().unwrap_or(0);
+        (code, Self { reader })
+    }
+
+    pub fn wait_for(&mut self, want: &str, within: Duration) -> Option<String> {
+        let deadline = Instant::now() + within;
+        let mut seen = String::new();
+        while Instant::now() < deadline {
+            let mut line = String::new();
+            if self.reader.read_line(&mut line).is_ok() {
+                seen.push_str(&line);
+                if line.contains(want) {
+                    return Some(line);
+                }
+            }
+        }
+        None
+    }
 }

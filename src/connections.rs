@@ -1,0 +1,128 @@
+//! The accept loop: every TCP connection is served by hyper with limits that keep a slow
+//! or hostile client from holding resources. `axum::serve` gives hyper no timer, so it
+//! cannot time out a client that never finishes its request head; this loop does.
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+/// Limits applied to every connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// A client must send its whole request head (request line and headers) within this
+    /// time; an idle keep-alive connection is closed after it too. Zero: no limit.
+    pub header_timeout: Duration,
+    /// Largest request head hyper buffers; a longer one is answered with 431.
+    pub max_head_bytes: usize,
+    /// How long shutdown waits for requests in flight before dropping them.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout: Duration::from_secs(30),
+            max_head_bytes: 64 * 1024,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets requests in flight
+/// finish for at most `limits.shutdown_grace`.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) {
+    // Zero turns the timeout off, like the other periods.
+    let timeout = (!limits.header_timeout.is_zero()).then_some(limits.header_timeout);
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeout)
+        .max_buf_size(limits.max_head_bytes.max(8192));
+    // HTTP/2 (prior knowledge) pings idle peers so that a vanished client is noticed.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(timeout)
+        .keep_alive_timeout(limits.header_timeout.max(Duration::from_secs(1)))
+        .max_header_list_size(limits.max_head_bytes as u32);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    handle_accept_error(e).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        // Small responses (manifests, tokens) go out without waiting for more data.
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let watcher = graceful.watcher();
+        let service = TowerToHyperService::new(tower::service_fn(
+            move |mut request: hyper::Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(remote));
+                app.clone().oneshot(request.map(axum::body::Body::new))
+            },
+        ));
+        let builder = builder.clone();
+        tokio::spawn(async move {
+            // hyper's header timer starts with the first byte; a client that connects
+            // and sends nothing is held to the same deadline here.
+            if let Some(timeout) = timeout {
+                let mut first = [0u8; 1];
+                match tokio::time::timeout(timeout, stream.peek(&mut first)).await {
+                    Ok(Ok(n)) if n > 0 => {}
+                    _ => return,
+                }
+            }
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
+            if let Err(e) = watcher.watch(connection).await {
+                tracing::debug!(%remote, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    // Long-lived responses (live update streams) never finish on their own.
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::info!("requests still in flight after the shutdown grace were dropped");
+    }
+}
+
+/// A failed accept never stops the server: a reset by the peer is skipped, and running
+/// out of file descriptors waits a moment for connections to close.
+async fn handle_accept_error(e: io::Error) {
+    if matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "accept failed");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
