@@ -4,6 +4,7 @@
 
 use axum::Router;
 use axum::extract::ConnectInfo;
+use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -11,6 +12,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
@@ -23,6 +26,9 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// Largest request head hyper buffers; a longer one is answered with 431.
     pub max_head_bytes: usize,
+    /// A request body that sends nothing for this long ends with an error, so a stalled
+    /// client stops holding its handler (an upload keeps what arrived). Zero: no limit.
+    pub body_timeout: Duration,
     /// How long shutdown waits for requests in flight before dropping them.
     pub shutdown_grace: Duration,
 }
@@ -32,6 +38,7 @@ impl Default for Limits {
         Limits {
             header_timeout: Duration::from_secs(30),
             max_head_bytes: 64 * 1024,
+            body_timeout: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(10),
         }
     }
@@ -60,6 +67,7 @@ pub async fn serve(
         .keep_alive_interval(timeout)
         .keep_alive_timeout(limits.header_timeout.max(Duration::from_secs(1)))
         .max_header_list_size(limits.max_head_bytes as u32);
+    let body_timeout = (!limits.body_timeout.is_zero()).then_some(limits.body_timeout);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -80,7 +88,11 @@ pub async fn serve(
         let service = TowerToHyperService::new(tower::service_fn(
             move |mut request: hyper::Request<Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(remote));
-                app.clone().oneshot(request.map(axum::body::Body::new))
+                let request = match body_timeout {
+                    Some(idle) => request.map(|b| axum::body::Body::new(IdleBody::new(b, idle))),
+                    None => request.map(axum::body::Body::new),
+                };
+                app.clone().oneshot(request)
             },
         ));
         let builder = builder.clone();
@@ -109,6 +121,66 @@ pub async fn serve(
         .is_err()
     {
         tracing::info!("requests still in flight after the shutdown grace were dropped");
+    }
+}
+
+/// A request body that fails once it has been silent for `idle`. The clock starts at
+/// the first poll that finds nothing, so a handler that reads late (or a client that
+/// waits for `100 Continue`) is not cut off early.
+struct IdleBody {
+    inner: Incoming,
+    idle: Duration,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl IdleBody {
+    fn new(inner: Incoming, idle: Duration) -> Self {
+        IdleBody {
+            inner,
+            idle,
+            deadline: None,
+        }
+    }
+}
+
+/// Why a request body ended early.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body sent nothing for {0} seconds")]
+pub struct BodySilent(u64);
+
+impl http_body::Body for IdleBody {
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                this.deadline = None;
+                Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+            }
+            Poll::Pending => {
+                let idle = this.idle;
+                let deadline = this
+                    .deadline
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
+                match deadline.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(BodySilent(idle.as_secs()).into()))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 

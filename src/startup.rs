@@ -239,6 +239,7 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
     });
     let limits = crate::connections::Limits {
         header_timeout: args.header_timeout,
+        body_timeout: args.body_timeout,
         ..Default::default()
     };
     crate::connections::serve(listener, app, limits, shutdown_signal()).await;

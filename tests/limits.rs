@@ -142,3 +142,90 @@ fn live_update_streams_outlast_the_header_timeout() {
             .is_some()
     );
 }
+
+/// Sends a request head and only part of its body, then waits.
+fn stall_after(s: &Server, head: &str, part: &[u8]) -> TcpStream {
+    let mut c = TcpStream::connect(&s.addr).unwrap();
+    c.write_all(head.as_bytes()).unwrap();
+    c.write_all(part).unwrap();
+    c
+}
+
+#[test]
+fn a_body_that_goes_silent_ends_its_request_and_an_upload_resumes_where_it_stopped() {
+    let s = Server::start_with(&["--body-timeout", "1s"]);
+    s.tenant("acme", "alice", PW, "admin");
+    let bearer = token(&s, "alice", PW, &["repository:acme/app:pull,push"]);
+    let a = Client::with_bearer(&s, &bearer);
+    let blob: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let start = a.send("POST", "/v2/acme/app/blobs/uploads/", &[], None);
+    let location = start.header("location").unwrap().to_owned();
+    let started = Instant::now();
+    let mut c = stall_after(
+        &s,
+        &format!(
+            "PATCH {location} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {bearer}\r\n\
+             Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+            s.addr,
+            blob.len()
+        ),
+        &blob[..200_000],
+    );
+    let (reply, _) = read_until_closed(&mut c, Duration::from_secs(5));
+    assert!(reply.starts_with("HTTP/1.1 4"), "{reply:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // The upload is still there, consistent, and resumes from what it kept.
+    let status = a.get(&location);
+    assert_eq!(status.status, 204, "{}", status.text());
+    let kept: usize = status
+        .header("range")
+        .and_then(|r| r.strip_prefix("0-"))
+        .map_or(0, |end| end.parse::<usize>().unwrap() + 1);
+    assert_eq!(kept, 200_000, "every byte that arrived is kept");
+    let location = status.header("location").unwrap_or(&location).to_owned();
+    let rest = a.send(
+        "PATCH",
+        &location,
+        &[("Content-Type", "application/octet-stream")],
+        Some(&blob[kept..]),
+    );
+    assert_eq!(rest.status, 202, "{}", rest.text());
+    let location = rest.header("location").unwrap().to_owned();
+    let sep = if location.contains('?') { '&' } else { '?' };
+    let done = a.send(
+        "PUT",
+        &format!("{location}{sep}digest={}", sha256(&blob)),
+        &[],
+        None,
+    );
+    assert_eq!(done.status, 201, "{}", done.text());
+    assert_eq!(
+        a.get(&format!("/v2/acme/app/blobs/{}", sha256(&blob))).body,
+        blob
+    );
+
+    // A manifest whose body stalls is refused too, and the server keeps serving.
+    let mut c = stall_after(
+        &s,
+        &format!(
+            "PUT /v2/acme/app/manifests/1 HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {bearer}\r\n\
+             Content-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 500\r\n\r\n",
+            s.addr
+        ),
+        b"{\"schemaVersion\":2,",
+    );
+    let started = Instant::now();
+    let (reply, closed) = read_until_closed(&mut c, Duration::from_secs(5));
+    assert!(
+        closed || reply.starts_with("HTTP/1.1 4"),
+        "still waiting after {:?}: {reply:?}",
+        started.elapsed()
+    );
+    assert!(started.elapsed() < Duration::from_secs(4));
+    assert_eq!(a.get("/v2/acme/app/manifests/1").status, 404);
+}

@@ -64,9 +64,6 @@ impl PendingHash {
     }
 }
 
-/// How long an upload's request body may stay silent before the request ends.
-const BODY_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
-
 /// Per-upload locks, so two requests never write one upload at once, plus the
 /// running hashes.
 #[derive(Default)]
@@ -221,23 +218,19 @@ impl Services {
         // and writing threads (each a wake-up) few.
         let mut batch = BytesMut::with_capacity(BATCH);
         let streamed: Result<()> = async {
+            // A body that breaks off (the client went away, or went silent past the
+            // connection's `body_timeout`) still keeps every byte that arrived: the
+            // batch is written first, so the upload resumes from there.
+            let mut broken = None;
             loop {
-                // A client that stops sending mid-body holds a lock and a writer: after
-                // a minute of silence the request ends, keeping what arrived (the upload
-                // can resume from there).
-                let next = match tokio::time::timeout(BODY_IDLE, body.next()).await {
-                    Ok(next) => next,
-                    Err(_) => {
-                        return Err(Error::Invalid(Invalid::Request(format!(
-                            "no data for {} seconds; resume the upload from where it stopped",
-                            BODY_IDLE.as_secs()
-                        ))));
+                let next = match body.next().await {
+                    Some(Err(e)) => {
+                        broken = Some(e);
+                        None
                     }
+                    next => next,
                 };
-                if let Some(chunk) = &next {
-                    let chunk = chunk.as_ref().map_err(|e| {
-                        Error::Invalid(Invalid::Request(format!("reading the request body: {e}")))
-                    })?;
+                if let Some(Ok(chunk)) = &next {
                     written += chunk.len() as u64;
                     batch.extend_from_slice(chunk);
                     if batch.len() < BATCH {
@@ -255,7 +248,12 @@ impl Services {
                     sink.write(ready).await?;
                 }
                 if next.is_none() {
-                    return Ok(());
+                    return match broken {
+                        None => Ok(()),
+                        Some(e) => Err(Error::Invalid(Invalid::Request(format!(
+                            "reading the request body: {e}; resume the upload from where it stopped"
+                        )))),
+                    };
                 }
             }
         }
