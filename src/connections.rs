@@ -6,8 +6,8 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use bytes::Bytes;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
@@ -22,7 +22,8 @@ use tower::ServiceExt;
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// A client must send its whole request head (request line and headers) within this
-    /// time; an idle keep-alive connection is closed after it too. Zero: no limit.
+    /// time; a connection that sends nothing, or an idle keep-alive one, is closed after
+    /// it too. Zero: no limit.
     pub header_timeout: Duration,
     /// Largest request head hyper buffers; a longer one is answered with 431.
     pub max_head_bytes: usize,
@@ -52,21 +53,17 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
-    // Zero turns the timeout off, like the other periods.
+    // Zero turns the timeout off, like the other periods. hyper starts this clock
+    // whenever it waits for a request head: on a new connection, and on an idle
+    // keep-alive one.
     let timeout = (!limits.header_timeout.is_zero()).then_some(limits.header_timeout);
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only: registry clients speak it, TLS terminates in front of Berth, and
+    // HTTP/2 prior-knowledge detection would wait for its preface with no timer.
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(timeout)
         .max_buf_size(limits.max_head_bytes.max(8192));
-    // HTTP/2 (prior knowledge) pings idle peers so that a vanished client is noticed.
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(timeout)
-        .keep_alive_timeout(limits.header_timeout.max(Duration::from_secs(1)))
-        .max_header_list_size(limits.max_head_bytes as u32);
     let body_timeout = (!limits.body_timeout.is_zero()).then_some(limits.body_timeout);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -84,7 +81,6 @@ pub async fn serve(
         // Small responses (manifests, tokens) go out without waiting for more data.
         let _ = stream.set_nodelay(true);
         let app = app.clone();
-        let watcher = graceful.watcher();
         let service = TowerToHyperService::new(tower::service_fn(
             move |mut request: hyper::Request<Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(remote));
@@ -95,21 +91,9 @@ pub async fn serve(
                 app.clone().oneshot(request)
             },
         ));
-        let builder = builder.clone();
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
-            // hyper's header timer starts with the first byte; a client that connects
-            // and sends nothing is held to the same deadline here.
-            if let Some(timeout) = timeout {
-                let mut first = [0u8; 1];
-                match tokio::time::timeout(timeout, stream.peek(&mut first)).await {
-                    Ok(Ok(n)) if n > 0 => {}
-                    _ => return,
-                }
-            }
-            let connection = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .into_owned();
-            if let Err(e) = watcher.watch(connection).await {
+            if let Err(e) = connection.await {
                 tracing::debug!(%remote, error = %e, "connection ended with an error");
             }
         });

@@ -306,6 +306,11 @@ fn garbage_collection_in_a_loop_never_takes_what_a_push_was_acknowledged_for() {
         checked += 1;
     }
     let report = gc(&s, &["--grace", "0"]);
+    // Blob links came and went concurrently: repository sizes and the account's usage
+    // must still add up exactly.
+    let fsck = admin_in(&s.data, &["fsck"], None);
+    let fsck_out = String::from_utf8_lossy(&fsck.stdout).into_owned();
+    assert_eq!(fsck.status.code(), Some(0), "{fsck_out}");
     eprintln!(
         "gc loop: {} CLI runs freed {} blobs (and the server's own runs); {} pushes acknowledged, {checked} verified intact, lost 0; last run: {report}",
         gc_runs.load(Ordering::Relaxed),

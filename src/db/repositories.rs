@@ -220,6 +220,9 @@ pub(super) async fn link_blob_in<C: ConnectionTrait>(
     now: i64,
 ) -> DbResult<Option<(i64, i64)>> {
     use sea_orm::sea_query::{Expr, OnConflict};
+    // The repository before its links, as deletions and garbage collection take them:
+    // then a push into a repository being deleted waits instead of deadlocking.
+    lock_repository(c, repository_id).await?;
     // A pushed blob is young again, whatever its row's age: garbage collection's grace
     // then protects it until the manifest that needs it arrives.
     blobs::Entity::insert(blobs::ActiveModel {

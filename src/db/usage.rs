@@ -2,6 +2,7 @@
 //! repositories link each blob, and `accounts.size_bytes` holds the bytes of those
 //! distinct blobs. Every change to `repository_blobs` goes through `links_added` or
 //! `links_removing`, in the same transaction, so usage is never recomputed on a read.
+//! Both take the account's row first (see `lock_account`).
 
 use super::entity::{account_blobs, accounts, repositories};
 use super::{Db, DbResult};
@@ -34,6 +35,7 @@ pub(super) async fn links_added<C: ConnectionTrait>(
     digest: Option<&str>,
 ) -> DbResult<(i64, i64)> {
     let account_id = account_of(c, repository_id).await?;
+    lock_account(c, account_id).await?;
     let (only, values) = links_of(repository_id, digest);
     // New rows start at zero links, which tells them apart below.
     execute(
@@ -70,6 +72,7 @@ pub(super) async fn links_removing<C: ConnectionTrait>(
     digest: Option<&str>,
 ) -> DbResult<()> {
     let account_id = account_of(c, repository_id).await?;
+    lock_account(c, account_id).await?;
     let (only, values) = links_of(repository_id, digest);
     execute(
         c,
@@ -167,8 +170,7 @@ impl Db {
         else {
             return Ok(());
         };
-        // The account's row first, as every link change takes it.
-        add_size(&txn, a.id, 0).await?;
+        lock_account(&txn, a.id).await?;
         account_blobs::Entity::delete_many()
             .filter(account_blobs::Column::AccountId.eq(a.id))
             .exec(&txn)
@@ -221,6 +223,14 @@ async fn new_bytes<C: ConnectionTrait>(c: &C, account_id: i64, which: &str) -> D
         Some(r) => r.try_get("", "bytes")?,
         None => 0,
     })
+}
+
+/// Takes the account's row lock (a no-op write). Every change to an account's usage
+/// takes it before touching `account_blobs`, so on PostgreSQL they run one after
+/// another per account: a push counting a blob cannot interleave with a removal that
+/// frees it, and the lock order is always repository, account, then its blob counts.
+async fn lock_account<C: ConnectionTrait>(c: &C, account_id: i64) -> DbResult<()> {
+    add_size(c, account_id, 0).await
 }
 
 async fn add_size<C: ConnectionTrait>(c: &C, account_id: i64, bytes: i64) -> DbResult<()> {

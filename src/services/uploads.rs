@@ -217,7 +217,7 @@ impl Services {
         // Network frames are small; batching them keeps the hand-offs to the hashing
         // and writing threads (each a wake-up) few.
         let mut batch = BytesMut::with_capacity(BATCH);
-        let streamed: Result<()> = async {
+        let streamed: Result<Option<std::io::Error>> = async {
             // A body that breaks off (the client went away, or went silent past the
             // connection's `body_timeout`) still keeps every byte that arrived: the
             // batch is written first, so the upload resumes from there.
@@ -248,36 +248,42 @@ impl Services {
                     sink.write(ready).await?;
                 }
                 if next.is_none() {
-                    return match broken {
-                        None => Ok(()),
-                        Some(e) => Err(Error::Invalid(Invalid::Request(format!(
-                            "reading the request body: {e}; resume the upload from where it stopped"
-                        )))),
-                    };
+                    return Ok(broken);
                 }
             }
         }
         .await;
         drop(hash_tx);
         let finished = sink.finish().await;
-        if let Err(e) = streamed.and(finished.map_err(Error::from)) {
-            if matches!(e, Error::StorageFull) {
-                // Nothing half-written stays: the client starts over once there is room.
-                tracing::error!(upload = id, "storage full: upload discarded");
-                self.store.delete_upload(id).await?;
-                self.db.delete_upload(id).await?;
-                // Read the rest of the body (and drop it), so the client, still sending,
-                // gets the answer instead of a reset connection.
-                while let Some(Ok(_)) = body.next().await {}
-            }
-            return Err(e);
-        }
+        let broken =
+            match streamed.and_then(|broken| finished.map(|()| broken).map_err(Error::from)) {
+                Ok(broken) => broken,
+                Err(e) => {
+                    if matches!(e, Error::StorageFull) {
+                        // Nothing half-written stays: the client starts over once there is room.
+                        tracing::error!(upload = id, "storage full: upload discarded");
+                        self.store.delete_upload(id).await?;
+                        self.db.delete_upload(id).await?;
+                        // Read the rest of the body (and drop it), so the client, still sending,
+                        // gets the answer instead of a reset connection.
+                        while let Some(Ok(_)) = body.next().await {}
+                    }
+                    return Err(e);
+                }
+            };
+        // The file and the running hash took the same bytes, even when the body broke
+        // off, so a resumed upload need not read the file again.
         let new_size = size + written;
         *running = hash_job.map(|job| RunningHash {
             size: new_size,
             hasher: PendingHash::Hashing(job),
         });
-        Ok(new_size)
+        match broken {
+            None => Ok(new_size),
+            Some(e) => Err(Error::Invalid(Invalid::Request(format!(
+                "reading the request body: {e}; resume the upload from byte {new_size}"
+            )))),
+        }
     }
 
     /// Completes an upload with its last chunk (possibly empty): checks the digest,
