@@ -680,3 +680,93 @@ fn account_usage_follows_pushes_deletions_the_trash_and_garbage_collection() {
     let s = Server::start_in(&s.data);
     assert_eq!(usage(&s, "acme"), config + 10_000);
 }
+
+#[test]
+fn a_dry_run_counts_exactly_what_a_run_then_frees_even_through_deep_index_chains() {
+    let s = Server::start_with(&[
+        "--grace",
+        "0",
+        "--gc-interval",
+        "0",
+        "--trash-retention",
+        "0",
+    ]);
+    s.tenant("acme", "alice", PW, "admin");
+    let a = Client::with_bearer(
+        &s,
+        &token(&s, "alice", PW, &["repository:acme/deep:pull,push,delete"]),
+    );
+    let put = |reference: &str, media_type: &str, body: &serde_json::Value| -> (String, usize) {
+        let bytes = serde_json::to_vec(body).unwrap();
+        let r = a.send(
+            "PUT",
+            &format!("/v2/acme/deep/manifests/{reference}"),
+            &[("Content-Type", media_type)],
+            Some(&bytes),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        (sha256(&bytes), bytes.len())
+    };
+    // An image, then seven indexes each listing the one before; only the top is tagged.
+    let (image, _) = push_image(&a, "acme/deep", "image", &[b"deep layer"]);
+    let image_digest = sha256(&image);
+    let index = "application/vnd.oci.image.index.v1+json";
+    let (mut child, mut child_size, mut child_type) = (
+        image_digest,
+        image.len(),
+        "application/vnd.oci.image.manifest.v1+json",
+    );
+    for level in 0..7 {
+        let body = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": index,
+            "manifests": [{"mediaType": child_type, "digest": child, "size": child_size}],
+            "annotations": {"level": level.to_string()},
+        });
+        let reference = if level == 6 {
+            "top".to_owned()
+        } else {
+            format!("l{level}")
+        };
+        let (digest, size) = put(&reference, index, &body);
+        if level < 6 {
+            assert_eq!(
+                a.send(
+                    "DELETE",
+                    &format!("/v2/acme/deep/manifests/{reference}"),
+                    &[],
+                    None
+                )
+                .status,
+                202
+            );
+        }
+        (child, child_size, child_type) = (digest, size, index);
+    }
+    assert_eq!(
+        a.send("DELETE", "/v2/acme/deep/manifests/image", &[], None)
+            .status,
+        202
+    );
+    // Tagged, the chain keeps everything.
+    let dry = gc(&s, &["--grace", "0", "--dry-run"]);
+    assert_eq!(
+        (dry["manifests"].as_u64(), dry["blobs"].as_u64()),
+        (Some(0), Some(0)),
+        "{dry}"
+    );
+    assert_eq!(
+        a.send("DELETE", "/v2/acme/deep/manifests/top", &[], None)
+            .status,
+        202
+    );
+    let dry = gc(&s, &["--grace", "0", "--dry-run"]);
+    let report = gc(&s, &["--grace", "0"]);
+    for key in ["manifests", "links", "blobs", "bytes"] {
+        assert_eq!(dry[key], report[key], "{key}: dry run {dry}, run {report}");
+    }
+    // Seven indexes and the image, in one run; its config and layer with them.
+    assert_eq!(report["manifests"], 8, "{report}");
+    assert_eq!(report["blobs"], 2, "{report}");
+    assert_eq!(gc(&s, &["--grace", "0"])["manifests"], 0);
+}

@@ -58,10 +58,6 @@ impl std::fmt::Display for GcReport {
     }
 }
 
-/// Passes over the manifests per run: an index goes in one pass, its children (no
-/// longer listed) in the next.
-const MANIFEST_PASSES: usize = 4;
-
 impl Services {
     /// One garbage collection run; `dry_run` only counts. The run is recorded in the
     /// audit log.
@@ -78,8 +74,10 @@ impl Services {
             report.uploads = self.expire_uploads(now).await?;
         }
         // A dry run deletes nothing, so later phases count what earlier ones would free.
+        // A real run passes over the manifests until one frees nothing: a child goes
+        // only once no index lists it, so a chain of indexes takes a pass per level.
         let mut would_go = HashSet::new();
-        for _ in 0..MANIFEST_PASSES {
+        loop {
             let doomed = unreachable_manifests(&self.db.gc_graph().await?, cutoff);
             let mut freed = 0;
             for id in &doomed {
