@@ -231,6 +231,7 @@ fn garbage_collection_in_a_loop_never_takes_what_a_push_was_acknowledged_for() {
             std::thread::spawn(move || {
                 let c = Client::at(&addr, &bearer);
                 let repo = format!("acme/c{i}");
+                let mut first: Option<Vec<u8>> = None;
                 for round in 0..10 {
                     // Layers shared by every client, and one of its own.
                     let shared_a = vec![b'a'; 10_000 + round];
@@ -240,13 +241,24 @@ fn garbage_collection_in_a_loop_never_takes_what_a_push_was_acknowledged_for() {
                     if let Some((manifest, digest)) =
                         try_push_image(&c, &repo, &tag, &[&shared_a, &shared_b, &own])
                     {
+                        if round == 0 {
+                            first = Some(manifest.clone());
+                        }
                         acked
                             .lock()
                             .unwrap()
                             .push((repo.clone(), tag.clone(), manifest, digest));
                     }
-                    // Pull something older meanwhile.
-                    let _ = c.get(&format!("/v2/{repo}/manifests/r0"));
+                    // Pull the first image meanwhile: once acknowledged, it is always
+                    // whole, with its own layer.
+                    if let Some(manifest) = &first {
+                        let pulled = c.get(&format!("/v2/{repo}/manifests/r0"));
+                        assert_eq!(pulled.status, 200, "{repo}:r0 went missing");
+                        assert_eq!(&pulled.body, manifest);
+                        let own0 = format!("{repo} round 0").repeat(50).into_bytes();
+                        let layer = c.get(&format!("/v2/{repo}/blobs/{}", sha256(&own0)));
+                        assert_eq!(layer.body, own0, "{repo}:r0's layer");
+                    }
                     if round == 3 {
                         // Drop a tag: its image becomes garbage.
                         c.send("DELETE", &format!("/v2/{repo}/manifests/r1"), &[], None);
