@@ -229,3 +229,25 @@ fn a_body_that_goes_silent_ends_its_request_and_an_upload_resumes_where_it_stopp
     assert!(started.elapsed() < Duration::from_secs(4));
     assert_eq!(a.get("/v2/acme/app/manifests/1").status, 404);
 }
+
+#[test]
+fn portal_requests_with_oversized_bodies_are_refused_before_they_are_read() {
+    let s = Server::start();
+    let huge = vec![b'a'; 1 << 20];
+    let r = Client::new(&s).send(
+        "POST",
+        "/api/sign_in",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        Some(&huge),
+    );
+    assert_eq!(r.status, 413, "{}", r.text());
+    // An ordinary form still goes through.
+    let r = Client::new(&s).send(
+        "POST",
+        "/api/sign_in",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        Some(b"username=nobody&password=wrong+password+1"),
+    );
+    assert_ne!(r.status, 413);
+    assert!(r.status < 500, "{} {}", r.status, r.text());
+}

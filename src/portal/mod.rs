@@ -72,7 +72,31 @@ pub fn router(services: Services, secure_cookies: bool) -> Router {
         .with_state(options)
         .merge(events)
         .layer(axum::middleware::from_fn(same_origin))
+        .layer(axum::middleware::from_fn(limit_body))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(sessions)
+}
+
+/// The largest request body the portal takes: forms and server function calls are
+/// small (a bulk delete of 100 repositories is about 10 KiB).
+const MAX_BODY: usize = 256 * 1024;
+
+/// Answers a body declared larger than [`MAX_BODY`] with 413 before reading any of it;
+/// a body without a length is cut at the limit by `DefaultBodyLimit`.
+async fn limit_body(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("a request to the portal has at most {MAX_BODY} bytes"),
+        )
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// Refuses state-changing requests that a browser sent from another origin (CSRF);
