@@ -134,7 +134,8 @@ pub struct ServeArgs {
     #[arg(long, env = "BERTH_HEADER_TIMEOUT", default_value = "30s", value_parser = parse_period)]
     pub header_timeout: Duration,
     /// A request body that sends nothing for this long ends the request (an upload
-    /// keeps what arrived and can resume); 0: no limit.
+    /// keeps what arrived and can resume), and a response the client stops reading for
+    /// this long ends the connection; 0: no limit.
     #[arg(long, env = "BERTH_BODY_TIMEOUT", default_value = "60s", value_parser = parse_period)]
     pub body_timeout: Duration,
 }

@@ -15,7 +15,8 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
 /// Limits applied to every connection.
@@ -27,8 +28,10 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// Largest request head hyper buffers; a longer one is answered with 431.
     pub max_head_bytes: usize,
-    /// A request body that sends nothing for this long ends with an error, so a stalled
-    /// client stops holding its handler (an upload keeps what arrived). Zero: no limit.
+    /// A request body that sends nothing for this long ends with an error, and a
+    /// response the client stops reading for this long ends the connection, so a
+    /// stalled client stops holding its handler (an upload keeps what arrived). Zero:
+    /// no limit.
     pub body_timeout: Duration,
     /// How long shutdown waits for requests in flight before dropping them.
     pub shutdown_grace: Duration,
@@ -91,7 +94,8 @@ pub async fn serve(
                 app.clone().oneshot(request)
             },
         ));
-        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let io = StalledWrites::new(stream, body_timeout);
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(io), service));
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(%remote, error = %e, "connection ended with an error");
@@ -165,6 +169,96 @@ impl http_body::Body for IdleBody {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.inner.size_hint()
+    }
+}
+
+/// A connection whose writes fail once the client has taken nothing for `limit`: a
+/// client that stops reading a download must not hold the response (and its open blob
+/// file) forever. Idle time between responses is not a stall; only a write that waits.
+struct StalledWrites {
+    inner: TcpStream,
+    limit: Option<Duration>,
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl StalledWrites {
+    fn new(inner: TcpStream, limit: Option<Duration>) -> Self {
+        StalledWrites {
+            inner,
+            limit,
+            stalled: None,
+        }
+    }
+
+    /// Turns a pending write into an error once it has waited past the limit.
+    fn check<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        match (polled, self.limit) {
+            (Poll::Pending, Some(limit)) => {
+                let stalled = self
+                    .stalled
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                match stalled.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the client stopped reading the response",
+                    ))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+            (polled, _) => {
+                if polled.is_ready() {
+                    self.stalled = None;
+                }
+                polled
+            }
+        }
+    }
+}
+
+impl AsyncRead for StalledWrites {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for StalledWrites {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.check(cx, polled)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.check(cx, polled)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let polled = Pin::new(&mut self.inner).poll_flush(cx);
+        self.check(cx, polled)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 

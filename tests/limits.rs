@@ -251,3 +251,44 @@ fn portal_requests_with_oversized_bodies_are_refused_before_they_are_read() {
     assert_ne!(r.status, 413);
     assert!(r.status < 500, "{} {}", r.status, r.text());
 }
+
+#[test]
+fn a_client_that_stops_reading_a_download_is_let_go() {
+    let s = Server::start_with(&["--body-timeout", "1s"]);
+    s.tenant("acme", "alice", PW, "admin");
+    let bearer = token(&s, "alice", PW, &["repository:acme/app:pull,push"]);
+    let a = Client::with_bearer(&s, &bearer);
+    let blob: Vec<u8> = (0..16u32 << 20).map(|i| (i % 253) as u8).collect();
+    let digest = push_blob(&a, "acme/app", &blob);
+    let mut c = TcpStream::connect(&s.addr).unwrap();
+    // A small, fixed receive buffer (no autotuning), so that the blob is far more than
+    // the kernel holds for a client that reads nothing.
+    let size: libc::c_int = 64 * 1024;
+    // SAFETY: a valid socket and a c_int option value of the stated length.
+    let set = unsafe {
+        libc::setsockopt(
+            std::os::fd::AsRawFd::as_raw_fd(&c),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(set, 0);
+    write!(
+        c,
+        "GET /v2/acme/app/blobs/{digest} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {bearer}\r\n\r\n",
+        s.addr
+    )
+    .unwrap();
+    // Read nothing for a while: the server gives up on the response.
+    std::thread::sleep(Duration::from_secs(4));
+    let (got, closed) = read_until_closed(&mut c, Duration::from_secs(10));
+    assert!(closed, "the connection was kept");
+    assert!(
+        got.len() < blob.len(),
+        "the whole blob went out to a client that read nothing for 4 s"
+    );
+    // Ordinary downloads are whole.
+    assert_eq!(a.get(&format!("/v2/acme/app/blobs/{digest}")).body, blob);
+}
