@@ -145,6 +145,8 @@ impl Db {
     {
         use sea_orm::sea_query::OnConflict;
         let txn = self.conn.begin().await?;
+        // A pushed blob is young again, whatever its row's age: garbage collection's
+        // grace then protects it until the manifest that needs it arrives.
         blobs::Entity::insert(blobs::ActiveModel {
             digest: Set(digest.to_owned()),
             size: Set(size),
@@ -210,8 +212,9 @@ impl Db {
     }
 }
 
-/// Links a blob to a repository, or refreshes the link. A new link returns the
-/// repository's account and the bytes the account's usage grew by.
+/// Links a blob to a repository, or refreshes the link; the caller has upserted the
+/// blob's row (which makes a pushed blob young again for garbage collection's grace).
+/// A new link returns the repository's account and the bytes its usage grew by.
 pub(super) async fn link_blob_in<C: ConnectionTrait>(
     c: &C,
     repository_id: i64,
@@ -219,24 +222,10 @@ pub(super) async fn link_blob_in<C: ConnectionTrait>(
     size: i64,
     now: i64,
 ) -> DbResult<Option<(i64, i64)>> {
-    use sea_orm::sea_query::{Expr, OnConflict};
+    use sea_orm::sea_query::Expr;
     // The repository before its links, as deletions and garbage collection take them:
     // then a push into a repository being deleted waits instead of deadlocking.
     lock_repository(c, repository_id).await?;
-    // A pushed blob is young again, whatever its row's age: garbage collection's grace
-    // then protects it until the manifest that needs it arrives.
-    blobs::Entity::insert(blobs::ActiveModel {
-        digest: Set(digest.to_owned()),
-        size: Set(size),
-        created_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::column(blobs::Column::Digest)
-            .update_column(blobs::Column::CreatedAt)
-            .to_owned(),
-    )
-    .exec_without_returning(c)
-    .await?;
     // Insert the link, or refresh an existing one. The refresh waits for a collection
     // that holds the link (PostgreSQL); if that deleted it, the second round inserts.
     for _ in 0..2 {
