@@ -112,21 +112,51 @@ pub async fn serve(
     }
 }
 
+/// A clock for a wait without progress: it starts at the first poll that has to wait,
+/// stops at the next one that makes progress, and tells when a wait has lasted `limit`.
+/// Request bodies and response writes share it.
+struct Stall {
+    limit: Duration,
+    waiting: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Stall {
+    fn new(limit: Duration) -> Self {
+        Stall {
+            limit,
+            waiting: None,
+        }
+    }
+
+    /// Given whether the poll just made had to wait: true once the wait has lasted the
+    /// whole limit. While false, the clock's waker is registered with `cx`.
+    fn expired<T>(&mut self, polled: &Poll<T>, cx: &mut Context<'_>) -> bool {
+        if polled.is_ready() {
+            self.waiting = None;
+            return false;
+        }
+        let limit = self.limit;
+        self.waiting
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)))
+            .as_mut()
+            .poll(cx)
+            .is_ready()
+    }
+}
+
 /// A request body that fails once it has been silent for `idle`. The clock starts at
 /// the first poll that finds nothing, so a handler that reads late (or a client that
 /// waits for `100 Continue`) is not cut off early.
 struct IdleBody {
     inner: Incoming,
-    idle: Duration,
-    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    stall: Stall,
 }
 
 impl IdleBody {
     fn new(inner: Incoming, idle: Duration) -> Self {
         IdleBody {
             inner,
-            idle,
-            deadline: None,
+            stall: Stall::new(idle),
         }
     }
 }
@@ -145,22 +175,11 @@ impl http_body::Body for IdleBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
         let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_frame(cx) {
-            Poll::Ready(frame) => {
-                this.deadline = None;
-                Poll::Ready(frame.map(|f| f.map_err(Into::into)))
-            }
-            Poll::Pending => {
-                let idle = this.idle;
-                let deadline = this
-                    .deadline
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
-                match deadline.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Some(Err(BodySilent(idle.as_secs()).into()))),
-                    Poll::Pending => Poll::Pending,
-                }
-            }
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        if this.stall.expired(&polled, cx) {
+            return Poll::Ready(Some(Err(BodySilent(this.stall.limit.as_secs()).into())));
         }
+        polled.map(|frame| frame.map(|f| f.map_err(Into::into)))
     }
 
     fn is_end_stream(&self) -> bool {
@@ -172,21 +191,19 @@ impl http_body::Body for IdleBody {
     }
 }
 
-/// A connection whose writes fail once the client has taken nothing for `limit`: a
+/// A connection whose writes fail once the client has taken nothing for the limit: a
 /// client that stops reading a download must not hold the response (and its open blob
 /// file) forever. Idle time between responses is not a stall; only a write that waits.
 struct StalledWrites {
     inner: TcpStream,
-    limit: Option<Duration>,
-    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+    stall: Option<Stall>,
 }
 
 impl StalledWrites {
     fn new(inner: TcpStream, limit: Option<Duration>) -> Self {
         StalledWrites {
             inner,
-            limit,
-            stalled: None,
+            stall: limit.map(Stall::new),
         }
     }
 
@@ -196,26 +213,17 @@ impl StalledWrites {
         cx: &mut Context<'_>,
         polled: Poll<io::Result<T>>,
     ) -> Poll<io::Result<T>> {
-        match (polled, self.limit) {
-            (Poll::Pending, Some(limit)) => {
-                let stalled = self
-                    .stalled
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
-                match stalled.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "the client stopped reading the response",
-                    ))),
-                    Poll::Pending => Poll::Pending,
-                }
-            }
-            (polled, _) => {
-                if polled.is_ready() {
-                    self.stalled = None;
-                }
-                polled
-            }
+        let expired = match &mut self.stall {
+            Some(stall) => stall.expired(&polled, cx),
+            None => false,
+        };
+        if expired {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client stopped reading the response",
+            )));
         }
+        polled
     }
 }
 
