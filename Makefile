@@ -16,7 +16,7 @@ BIN := $(CARGO_TARGET_DIR)/release/berth
 run: build
 	$(BIN) serve --listen 127.0.0.1:5000 --data-dir ./berth-data
 
-## Build the front end with cargo-leptos, then the release binary with it embedded.
+## Build the front end, then the release binary with it embedded.
 build: deps site
 	cargo build --release --locked -p berth
 	@if [ "$(realpath $(BIN))" != "$(realpath target/release/berth)" ]; then \
@@ -25,7 +25,7 @@ build: deps site
 
 ## The portal's WebAssembly, JS and CSS, and the files of public/, in target/site.
 site: deps
-	cargo leptos build --frontend-only
+	bash .ci/build-site
 
 ## Every test: formatting, lints, unit, integration (on SQLite, then on PostgreSQL), real
 ## clients, conformance, then the browser journeys.
@@ -40,7 +40,7 @@ test: deps test-deps site
 	  END { printf "tests: %d passed, %d failed\n", passed, failed }'
 	cd end2end && npm ci --no-audit --no-fund --loglevel=error && npm test
 
-## The Rust toolchain (from rust-toolchain.toml), cargo-leptos and wasm-bindgen.
+## The Rust toolchain (from rust-toolchain.toml) and wasm-bindgen.
 deps:
 	@bash .ci/install-tools
 

@@ -1,4 +1,4 @@
-//! Tells the portal where the site folder built by cargo-leptos is, so its files are
+//! Tells the portal where the site folder built by `.ci/build-site` is, so its files are
 //! embedded in the binary, and rebuilds when they change.
 
 fn main() {

@@ -92,6 +92,9 @@ pub enum UserCommand {
         #[arg(long)]
         site_admin: bool,
     },
+    /// Reset a user's password (read from standard input); every portal session of
+    /// theirs and every `docker login` made with the old password ends.
+    SetPassword { username: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -344,6 +347,16 @@ pub async fn run_admin(
                 json!({"id": u.id, "username": u.username, "account": account.as_ref().map(|a| a.to_string()),
                        "role": account.as_ref().map(|_| role.as_str()), "site_admin": u.site_admin}),
                 format!("created user {} (id {})", u.username, u.id),
+            );
+        }
+        Command::User(UserCommand::SetPassword { username }) => {
+            let username = Username::parse(&username)?;
+            let password = read_password()?;
+            services.reset_password(&username, &password, actor).await?;
+            emit(
+                json_mode,
+                json!({"username": username.as_str(), "password_changed": true}),
+                format!("set the password of {username}; their sessions and docker logins ended"),
             );
         }
         Command::Token(TokenCommand::Create {

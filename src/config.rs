@@ -138,6 +138,28 @@ pub struct ServeArgs {
     /// this long ends the connection; 0: no limit.
     #[arg(long, env = "BERTH_BODY_TIMEOUT", default_value = "60s", value_parser = parse_period)]
     pub body_timeout: Duration,
+    /// A network (CIDR, or one address) of proxies in front of Berth; only their
+    /// `Forwarded` / `X-Forwarded-*` headers are believed. Repeat for several.
+    #[arg(
+        long = "trusted-proxy",
+        env = "BERTH_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = crate::forwarded::parse_network
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The bearer token `/metrics` requires; without it, only requests made directly
+    /// from loopback get metrics.
+    #[arg(long, env = "BERTH_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// The PEM certificate chain to serve HTTPS with (reloaded when the file changes).
+    #[arg(long, env = "BERTH_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of `--tls-cert`.
+    #[arg(long, env = "BERTH_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// How many uploads an account may have open at once.
+    #[arg(long, env = "BERTH_MAX_OPEN_UPLOADS", default_value_t = crate::services::DEFAULT_MAX_OPEN_UPLOADS)]
+    pub max_open_uploads: u32,
 }
 
 #[cfg(test)]

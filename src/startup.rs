@@ -3,6 +3,7 @@
 
 use crate::config::{DataArgs, LogFormat, ServeArgs};
 use crate::db::Db;
+use crate::forwarded::TrustedProxies;
 use crate::portal;
 use crate::registry::{self, Registry};
 use crate::services::Services;
@@ -46,25 +47,69 @@ fn init_logging(format: LogFormat) {
     };
 }
 
-/// The whole application: registry, portal and health check.
-pub fn app(services: Services, public_url: Option<String>) -> Router {
-    let secure = public_url
-        .as_deref()
-        .is_some_and(|u| u.starts_with("https://"));
+/// How Berth faces the network.
+#[derive(Debug, Clone, Default)]
+pub struct Edge {
+    /// The URL people and clients reach Berth at, when configured.
+    pub public_url: Option<String>,
+    /// Proxies whose forwarding headers are believed.
+    pub trusted_proxies: TrustedProxies,
+    /// The bearer `/metrics` requires; `None`: direct loopback requests only.
+    pub metrics_token: Option<String>,
+    /// Whether Berth's own port speaks TLS.
+    pub tls: bool,
+}
+
+/// The whole application: registry, portal, health check and metrics.
+pub fn app(services: Services, edge: &Edge) -> Router {
+    let secure = edge.tls
+        || edge
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"));
     let reg = Registry {
         services: services.clone(),
-        public_url,
+        public_url: edge.public_url.clone(),
         service: "berth".into(),
+    };
+    let metrics = MetricsAccess {
+        services: services.clone(),
+        token: edge.metrics_token.clone(),
+        trusted_proxies: edge.trusted_proxies.clone(),
     };
     Router::new()
         .route("/healthz", get(get_healthz).with_state(services.clone()))
-        .route("/metrics", get(get_metrics).with_state(services.clone()))
+        .route("/metrics", get(get_metrics).with_state(metrics))
         .merge(registry::router(reg))
         .merge(portal::router(services.clone(), secure))
         .layer(axum::middleware::from_fn_with_state(
             services,
             observe_request,
         ))
+        .layer(axum::middleware::from_fn(strict_transport))
+        .layer(axum::middleware::from_fn_with_state(
+            edge.trusted_proxies.clone(),
+            crate::forwarded::resolve_client,
+        ))
+}
+
+/// A client that reached us over HTTPS is told to come back only that way.
+async fn strict_transport(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let https = req
+        .headers()
+        .get("x-forwarded-proto")
+        .is_some_and(|p| p == "https");
+    let mut resp = next.run(req).await;
+    if https {
+        resp.headers_mut().insert(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            axum::http::HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    resp
 }
 
 /// Every request runs in a span with its id, account and repository (so every log
@@ -85,17 +130,26 @@ async fn observe_request(
         .as_deref()
         .and_then(|r| r.split('/').next())
         .unwrap_or("");
+    let client = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     let span = tracing::info_span!(
         "request",
         id,
         %method,
         path,
+        %client,
         account,
         repository = repository.as_deref().unwrap_or(""),
     );
     let bytes_in = content_length(req.headers());
     let started = std::time::Instant::now();
-    let mut resp = next.run(req).instrument(span.clone()).await;
+    let mut resp = crate::services::audit::CLIENT
+        .scope(client, next.run(req))
+        .instrument(span.clone())
+        .await;
     let elapsed = started.elapsed();
     let status = resp.status().as_u16();
     services.metrics.record_request(
@@ -133,8 +187,55 @@ fn content_length(h: &axum::http::HeaderMap) -> u64 {
         .unwrap_or(0)
 }
 
+/// What `/metrics` needs to answer, and whom it answers.
+#[derive(Clone)]
+struct MetricsAccess {
+    services: Services,
+    token: Option<String>,
+    trusted_proxies: TrustedProxies,
+}
+
+impl MetricsAccess {
+    /// With a token, only its bearer; without, only a request made directly from
+    /// loopback (a trusted proxy on loopback relays others, so it does not count).
+    fn allows(&self, req: &axum::extract::Request) -> bool {
+        match &self.token {
+            Some(token) => req
+                .headers()
+                .get(axum::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .is_some_and(|given| constant_time_eq(given.trim().as_bytes(), token.as_bytes())),
+            None => req
+                .extensions()
+                .get::<crate::forwarded::Peer>()
+                .is_some_and(|p| p.0.ip().is_loopback() && !self.trusted_proxies.trusts(p.0.ip())),
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// `GET /metrics`: the Prometheus text format. Counts only, never names.
-async fn get_metrics(State(services): State<Services>) -> axum::response::Response {
+async fn get_metrics(
+    State(access): State<MetricsAccess>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    if !access.allows(&req) {
+        let mut resp = (
+            StatusCode::UNAUTHORIZED,
+            "metrics need the bearer token given by --metrics-token, or a request from loopback",
+        )
+            .into_response();
+        resp.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer realm=\"metrics\""),
+        );
+        return resp;
+    }
+    let services = access.services;
     let totals = match services.db.storage_totals().await {
         Ok(t) => t,
         Err(e) => {
@@ -180,10 +281,24 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
         grace: args.grace,
         upload_expiry: args.upload_expiry,
     };
+    services.max_open_uploads = args.max_open_uploads;
     match services.recover_uploads().await? {
         0 => {}
         n => tracing::info!(forgotten = n, "forgot upload sessions a crash interrupted"),
     }
+    // A certificate that cannot be served stops the start, before anything listens.
+    let certificates = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(crate::tls::Certificates::open(cert, key).map_err(anyhow::Error::msg)?)
+        }
+        _ => None,
+    };
+    let tls = certificates
+        .as_ref()
+        .map(|c| c.server_config().map(Arc::new))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -191,14 +306,21 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let url = args
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
+        .unwrap_or_else(|| format!("{scheme}://{addr}"));
     if let Some(token) = services.begin_setup().await? {
         tracing::info!(
             "No users yet. Create the first admin at {url}/setup?token={token} (the link works once)"
         );
     }
-    tracing::info!(data_dir = %data.data_dir.display(), "Berth is listening on http://{addr}; open {url}");
-    let app = app(services.clone(), args.public_url.clone());
+    tracing::info!(data_dir = %data.data_dir.display(), "Berth is listening on {scheme}://{addr}; open {url}");
+    let edge = Edge {
+        public_url: args.public_url.clone(),
+        trusted_proxies: TrustedProxies::new(args.trusted_proxies.clone()),
+        metrics_token: args.metrics_token.clone(),
+        tls: tls.is_some(),
+    };
+    let reloader = certificates.as_ref().map(|c| c.watch());
+    let app = app(services.clone(), &edge);
     // Bytes of uploads a crash interrupted are removed beside normal service.
     tokio::spawn({
         let services = services.clone();
@@ -242,7 +364,10 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
         body_timeout: args.body_timeout,
         ..Default::default()
     };
-    crate::connections::serve(listener, app, limits, shutdown_signal()).await;
+    crate::connections::serve(listener, app, limits, tls, shutdown_signal()).await;
+    if let Some(r) = reloader {
+        r.abort();
+    }
     flusher.abort();
     if let Some(gc) = collector {
         gc.abort();

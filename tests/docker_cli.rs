@@ -413,3 +413,83 @@ fn skopeo_copies_a_multi_arch_index_byte_for_byte() {
         "every blob and manifest round-trips byte for byte"
     );
 }
+
+/// `docker login` over HTTPS (the port speaks only TLS), and the logins' lifetimes
+/// seen with a test clock: docker keeps only Berth's refresh token, which lives as long
+/// as the password or node secret it came from, not a day.
+#[test]
+fn docker_over_https_keeps_its_login_as_long_as_the_password_or_node_secret() {
+    let ca = common::tls::TestCa::new();
+    let (cert, key) = ca.issue("server", "127.0.0.1");
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let tls = [
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ];
+    let s = Server::start_in_env(&data, &tls, &[]);
+    s.tenant("acme", "alice", PW, "admin");
+    let node = s.admin_json(&["node", "create", "edge-1", "--account", "acme"], None);
+    let host = s.addr.clone();
+    let d = Dockerd::start();
+    let image = format!("{host}/acme/app:1.0");
+    make_image(&d, &image);
+    let out = d.login(&host, "alice", PW);
+    assert!(
+        text(&out.stdout).contains("Login Succeeded"),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let config = std::fs::read_to_string(d.dir.path().join("config/config.json")).unwrap();
+    assert!(
+        config.contains("identitytoken"),
+        "docker kept the refresh token: {config}"
+    );
+    use base64::Engine;
+    let stored_password = base64::engine::general_purpose::STANDARD.encode(format!("alice:{PW}"));
+    assert!(
+        !config.contains(&stored_password),
+        "and not the password: {config}"
+    );
+    d.ok(&["push", &image]);
+    d.ok(&["rmi", &image]);
+    d.ok(&["pull", &image]);
+
+    // Two days later, on the same port: the password's login still pulls.
+    let listen = ["--listen", host.as_str()];
+    let later = |days: u64, s: Server| {
+        drop(s);
+        let flags: Vec<&str> = tls.iter().chain(listen.iter()).copied().collect();
+        Server::start_in_env(
+            &data,
+            &flags,
+            &[("BERTH_TEST_CLOCK_OFFSET_SECS", &(days * 86_400).to_string())],
+        )
+    };
+    let s = later(2, s);
+    d.ok(&["rmi", &image]);
+    d.ok(&["pull", &image]);
+    // Until the password changes.
+    let out = s.admin(&["user", "set-password", "alice"], Some("a new password 2"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = d.fails(&["pull", &image]);
+    assert!(err.contains("unauthorized"), "{err}");
+
+    // A node's login lives as long as the node.
+    d.ok(&["logout", &host]);
+    let out = d.login(&host, "acme+edge-1", node["secret"].as_str().unwrap());
+    assert!(
+        text(&out.stdout).contains("Login Succeeded"),
+        "{}",
+        text(&out.stderr)
+    );
+    let s = later(4, s);
+    d.ok(&["pull", &image]);
+    d.ok(&["rmi", &image]);
+    s.admin_json(&["token", "revoke", &node["id"].to_string()], None);
+    let err = d.fails(&["pull", &image]);
+    assert!(err.contains("unauthorized"), "{err}");
+}

@@ -542,7 +542,15 @@ fn a_push_over_the_account_quota_is_denied_and_leaves_nothing_behind() {
         .status,
         404
     );
-    // …and chunked, stopped at the chunk that crosses the line.
+    // …and streamed: the body is cut off at the line (60 KiB less what the account's
+    // blobs use), what arrived up to there is kept, and the upload resumes from there.
+    let used = s.admin_json(&["account", "list"], None)[0]["used_bytes"]
+        .as_u64()
+        .unwrap() as usize;
+    assert!(
+        used > 40_000 && used < 41_000,
+        "the layer and a config: {used}"
+    );
     let start = a.send("POST", "/v2/acme/a/blobs/uploads/", &[], None);
     let location = start.header("location").unwrap().to_owned();
     let r = a.send(
@@ -553,13 +561,22 @@ fn a_push_over_the_account_quota_is_denied_and_leaves_nothing_behind() {
     );
     assert_eq!(r.status, 403, "{}", r.text());
     assert_eq!(r.error_code(), "DENIED");
-    let uploads: Vec<_> = std::fs::read_dir(s.data.join("store/uploads"))
+    assert!(r.text().contains("quota is exceeded"), "{}", r.text());
+    let line = 61_440 - used;
+    let status = a.send("GET", &location, &[], None);
+    assert_eq!(status.status, 204);
+    assert_eq!(
+        status.header("range"),
+        Some(format!("0-{}", line - 1).as_str())
+    );
+    let uploads: Vec<u64> = std::fs::read_dir(s.data.join("store/uploads"))
         .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .filter(|n| n != ".healthz")
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name() != ".healthz")
+        .map(|e| e.metadata().unwrap().len())
         .collect();
-    assert!(uploads.is_empty(), "nothing half-written: {uploads:?}");
-    // The Accounts page shows the quota; raising it lets the push through.
+    assert_eq!(uploads, vec![line as u64], "only what fits is on disk");
+    // The Accounts page shows the quota; raising it lets the push go on from the line.
     s.admin_json(
         &["user", "create", "root", "--site-admin"],
         Some("root password 1"),
@@ -568,7 +585,20 @@ fn a_push_over_the_account_quota_is_denied_and_leaves_nothing_behind() {
     assert!(page(&s, "/accounts", &root).text().contains("60.0 KiB"));
     let r = post_form(&s, &root, "/api/set_quota", "account=acme&quota=1MiB");
     assert_eq!(r.status, 200, "{}", r.text());
-    push_blob(&a, "acme/a", &big);
+    let r = a.send(
+        "PUT",
+        &format!("{location}?digest={}", sha256(&big)),
+        &[
+            ("Content-Type", "application/octet-stream"),
+            ("Content-Range", &format!("{line}-{}", big.len() - 1)),
+        ],
+        Some(&big[line..]),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        a.get(&format!("/v2/acme/a/blobs/{}", sha256(&big))).body,
+        big
+    );
     let r = post_form(&s, &root, "/api/set_quota", "account=acme&quota=lots");
     assert_eq!(r.status, 400, "{}", r.text());
 }

@@ -29,7 +29,8 @@ fn sign_in_and_see_only_ones_own_repositories() {
 
     let r = sign_in(&s, "alice", PW);
     assert!(matches!(r.status, 302 | 303), "{} {}", r.status, r.text());
-    assert_eq!(r.header("location"), Some("/"));
+    // A member of exactly one account lands on its Repositories page.
+    assert_eq!(r.header("location"), Some("/a/acme"));
     let cookie = session_cookie(&r);
     let set = r.headers_all("set-cookie").join("\n");
     assert!(
@@ -67,12 +68,19 @@ fn sign_in_and_see_only_ones_own_repositories() {
     let other = page(&s, "/a/acme", &bob).text();
     assert!(other.contains("You do not have access to that."), "{other}");
     assert!(!other.contains("acme/web"), "{other}");
-    // Without a session: asked to sign in.
-    let anon = Client::new(&s).get("/a/acme").text();
-    assert!(
-        anon.contains("Please sign in.") && !anon.contains("acme/web"),
-        "{anon}"
+    // Without a session: sent to sign in, and back here afterwards.
+    let anon = Client::new(&s).get("/a/acme?sort=size");
+    assert_eq!(anon.status, 303, "{}", anon.text());
+    assert_eq!(
+        anon.header("location"),
+        Some("/sign-in?next=%2Fa%2Facme%3Fsort%3Dsize")
     );
+    assert!(!anon.text().contains("acme/web"));
+    let back = sign_in_to(&s, "alice", PW, "/a/acme?sort=size");
+    assert_eq!(back.header("location"), Some("/a/acme?sort=size"));
+    // Only paths on this site: anything else lands where it would anyway.
+    let away = sign_in_to(&s, "alice", PW, "//evil.example/x");
+    assert_eq!(away.header("location"), Some("/a/acme"));
 
     // Sign out ends the session.
     let out = Client::new(&s).send(

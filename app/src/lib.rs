@@ -16,8 +16,19 @@ pub mod server;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, provide_meta_context};
 
-/// The HTML document around the app. `HydrationScripts` loads `/pkg/berth.js`.
+/// The HTML document around the app. `HydrationScripts` loads `/pkg/berth.js`. Its
+/// response carries the page's Content-Security-Policy, with the nonce that Leptos
+/// puts on its own inline scripts.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        let nonce = leptos::nonce::use_nonce();
+        if let Ok(value) =
+            http::HeaderValue::from_str(&content_security_policy(nonce.as_deref().unwrap_or("")))
+        {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -35,6 +46,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// What a portal page may load: only this site's own files; scripts only with the
+/// page's nonce (the hydration script) or from this site (the module it imports);
+/// WebAssembly compiled from them (`'wasm-unsafe-eval'`); requests only to this site
+/// (server functions, the live stream); never framed by anyone.
+#[cfg(feature = "ssr")]
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
 }
 
 /// The app: the layout around the routed page.

@@ -37,11 +37,20 @@ export async function pushImage(server, user, password, repo, tag) {
   return sha256(manifest);
 }
 
-export async function signIn(page, server, user, password) {
-  await page.goto(server.url('/sign-in'));
+/**
+ * Signs in with the form, as a person does, and waits to land wherever the portal sends
+ * them (their one account's Repositories page, the home page, or the page they asked
+ * for). Returns the path landed on.
+ */
+export async function signIn(page, server, user, password, from = '/sign-in') {
+  await page.goto(server.url(from));
   await page.fill(s.username, user);
   await page.fill(s.password, password);
-  await Promise.all([page.waitForURL(server.url('/')), page.click(s.signInButton)]);
+  await Promise.all([
+    page.waitForURL((u) => !u.pathname.startsWith('/sign-in')),
+    page.click(s.signInButton),
+  ]);
+  return new URL(page.url()).pathname + new URL(page.url()).search;
 }
 
 /** Signs out with the header's button, as a person does, and waits for the sign-in page. */

@@ -79,7 +79,8 @@ test('another account sees none of acme, and the list renders with JavaScript of
   await page.goto(server.url('/sign-in'));
   await page.fill(s.username, 'bob');
   await page.fill(s.password, PW);
-  await Promise.all([page.waitForURL(server.url('/')), page.click(s.signInButton)]);
+  // bob is a member of globex alone, so he lands on its Repositories page.
+  await Promise.all([page.waitForURL(server.url('/a/globex')), page.click(s.signInButton)]);
   await page.goto(server.url('/a/acme'));
   assert.equal(await page.$$(s.repositoryRows).then((r) => r.length), 0);
   assert.match(await page.textContent(s.error), /You do not have access/);
@@ -177,8 +178,12 @@ test('the header shows who is signed in, and signing out ends the session', asyn
   await page.click('button:has-text("Sign out")');
   await page.waitForURL(server.url('/sign-in'));
   await page.waitForSelector('nav a[href="/sign-in"]');
-  await page.goto(server.url('/a/acme'));
-  assert.match(await page.textContent(s.error), /Please sign in/);
+  // A deep link, signed out, goes to the sign-in page and back to itself afterwards.
+  await page.goto(server.url('/r/acme/web'));
+  assert.equal(new URL(page.url()).pathname, '/sign-in');
+  assert.equal(new URL(page.url()).searchParams.get('next'), '/r/acme/web');
+  const landed = await signIn(page, server, 'alice', PW, new URL(page.url()).pathname + new URL(page.url()).search);
+  assert.equal(landed, '/r/acme/web');
 });
 
 test('create an access token, see its secret once, revoke it', async () => {

@@ -9,6 +9,7 @@ mod m20261125_000002_create_sessions;
 mod m20261125_000003_add_repository_size_and_pulls;
 mod m20261125_000004_create_trash;
 mod m20261126_000005_create_account_blobs;
+mod m20261202_000006_add_credential_lifecycle;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_add_repository_size_and_pulls::Migration),
             Box::new(m20261125_000004_create_trash::Migration),
             Box::new(m20261126_000005_create_account_blobs::Migration),
+            Box::new(m20261202_000006_add_credential_lifecycle::Migration),
         ]
     }
 }

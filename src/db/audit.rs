@@ -10,6 +10,7 @@ pub struct NewAuditEvent<'a> {
     pub action: &'a str,
     pub repository: Option<&'a str>,
     pub detail: Option<String>,
+    pub client: Option<String>,
     pub created_at: i64,
 }
 
@@ -21,6 +22,7 @@ impl Db {
             action: Set(e.action.to_owned()),
             repository: Set(e.repository.map(str::to_owned)),
             detail: Set(e.detail),
+            client: Set(e.client),
             created_at: Set(e.created_at),
             ..Default::default()
         }

@@ -216,6 +216,8 @@ pub mod audit_events {
         pub repository: Option<String>,
         pub detail: Option<String>,
         pub created_at: i64,
+        /// Where the request came from (after trusted proxies); `None` for the CLI.
+        pub client: Option<String>,
     }
     no_relations!();
 }
@@ -229,6 +231,25 @@ pub mod sessions {
         pub id: String,
         pub data: String,
         pub expires_at: i64,
+        /// The signed-in user, so that a password change can end their sessions.
+        pub user_id: Option<i64>,
+    }
+    no_relations!();
+}
+
+pub mod refresh_grants {
+    use sea_orm::entity::prelude::*;
+    /// What a refresh token from a password login stays valid by: it lives while the
+    /// row does (a password change deletes the user's rows) and is used at least
+    /// every `REFRESH_IDLE_LIFETIME`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "refresh_grants")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub user_id: i64,
+        pub created_at: i64,
+        pub last_used_at: i64,
     }
     no_relations!();
 }

@@ -14,15 +14,26 @@ impl Db {
             .map(|s| s.data))
     }
 
-    pub async fn save_session(&self, id: &str, data: &str, expires_at: i64) -> DbResult<()> {
+    pub async fn save_session(
+        &self,
+        id: &str,
+        data: &str,
+        expires_at: i64,
+        user_id: Option<i64>,
+    ) -> DbResult<()> {
         sessions::Entity::insert(sessions::ActiveModel {
             id: Set(id.to_owned()),
             data: Set(data.to_owned()),
             expires_at: Set(expires_at),
+            user_id: Set(user_id),
         })
         .on_conflict(
             OnConflict::column(sessions::Column::Id)
-                .update_columns([sessions::Column::Data, sessions::Column::ExpiresAt])
+                .update_columns([
+                    sessions::Column::Data,
+                    sessions::Column::ExpiresAt,
+                    sessions::Column::UserId,
+                ])
                 .to_owned(),
         )
         .exec_without_returning(&self.conn)
@@ -31,11 +42,18 @@ impl Db {
     }
 
     /// Inserts a new session; false when the id is taken (the caller draws another).
-    pub async fn create_session(&self, id: &str, data: &str, expires_at: i64) -> DbResult<bool> {
+    pub async fn create_session(
+        &self,
+        id: &str,
+        data: &str,
+        expires_at: i64,
+        user_id: Option<i64>,
+    ) -> DbResult<bool> {
         let inserted = sessions::Entity::insert(sessions::ActiveModel {
             id: Set(id.to_owned()),
             data: Set(data.to_owned()),
             expires_at: Set(expires_at),
+            user_id: Set(user_id),
         })
         .on_conflict_do_nothing()
         .exec_without_returning(&self.conn)
@@ -48,6 +66,24 @@ impl Db {
             .exec(&self.conn)
             .await?;
         Ok(())
+    }
+
+    /// Ends every session of a user but `keep` (the one that asked, if any).
+    pub async fn delete_sessions_of_user(&self, user_id: i64, keep: Option<&str>) -> DbResult<u64> {
+        let mut q = sessions::Entity::delete_many().filter(sessions::Column::UserId.eq(user_id));
+        if let Some(keep) = keep {
+            q = q.filter(sessions::Column::Id.ne(keep));
+        }
+        Ok(q.exec(&self.conn).await?.rows_affected)
+    }
+
+    /// Whether a session exists and has not expired.
+    pub async fn session_exists(&self, id: &str, now: i64) -> DbResult<bool> {
+        Ok(sessions::Entity::find_by_id(id.to_owned())
+            .filter(sessions::Column::ExpiresAt.gt(now))
+            .one(&self.read)
+            .await?
+            .is_some())
     }
 
     /// Removes sessions that expired before `now`.

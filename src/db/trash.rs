@@ -329,8 +329,20 @@ impl Db {
                         entry.repository
                     ))));
                 }
+                let before = usage_of(&txn, entry.account_id).await?;
                 if let Err(refused) = restore_repository(&txn, &entry, &snapshot).await? {
                     return Ok(Err(refused));
+                }
+                // The repository's blobs count again; beyond the quota, nothing is restored.
+                let (used, quota) = usage_of(&txn, entry.account_id).await?;
+                if let Some(quota) = quota
+                    && used > before.0
+                    && used > quota
+                {
+                    return Ok(Err(RestoreRefused(format!(
+                        "Restoring {} would take the account past its storage quota: it would use {} of {} bytes. Delete something or ask for a larger quota first.",
+                        entry.repository, used, quota
+                    ))));
                 }
             }
         }
@@ -348,6 +360,17 @@ impl Db {
         };
         Ok(q.exec(&self.conn).await?.rows_affected)
     }
+}
+
+/// An account's usage and quota, read inside a transaction.
+async fn usage_of<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    account_id: i64,
+) -> DbResult<(i64, Option<i64>)> {
+    Ok(super::entity::accounts::Entity::find_by_id(account_id)
+        .one(c)
+        .await?
+        .map_or((0, None), |a| (a.size_bytes, a.quota_bytes)))
 }
 
 async fn insert_entry<C: sea_orm::ConnectionTrait>(

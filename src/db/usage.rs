@@ -229,7 +229,7 @@ async fn new_bytes<C: ConnectionTrait>(c: &C, account_id: i64, which: &str) -> D
 /// takes it before touching `account_blobs`, so on PostgreSQL they run one after
 /// another per account: a push counting a blob cannot interleave with a removal that
 /// frees it, and the lock order is always repository, account, then its blob counts.
-async fn lock_account<C: ConnectionTrait>(c: &C, account_id: i64) -> DbResult<()> {
+pub(super) async fn lock_account<C: ConnectionTrait>(c: &C, account_id: i64) -> DbResult<()> {
     add_size(c, account_id, 0).await
 }
 

@@ -12,8 +12,13 @@ use std::convert::Infallible;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
+/// How often an open stream checks that its session and membership still hold.
+const RECHECK: Duration = Duration::from_secs(15);
+
 /// `GET /events/a/{account}`: `change` events (`{"repository", "action"}`) for a member
-/// of the account; 401 without a session, 403 for anyone else.
+/// of the account; 401 without a session, 403 for anyone else. The stream ends within
+/// [`RECHECK`] of the session ending (sign-out, expiry, a password change) or the
+/// membership being removed.
 pub async fn get_account_events(
     State(services): State<Services>,
     session: tower_sessions::Session,
@@ -22,27 +27,50 @@ pub async fn get_account_events(
     let Some(user_id) = app::api::session::user_in_session(&session).await else {
         return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
     };
-    let Ok(account) = AccountName::parse(&account) else {
+    let Ok(account_name) = AccountName::parse(&account) else {
         return (StatusCode::FORBIDDEN, "no access").into_response();
     };
-    let account = match services.member_of(user_id, &account).await {
+    let account = match services.member_of(user_id, &account_name).await {
         Ok((account, _)) => account,
         Err(_) => return (StatusCode::FORBIDDEN, "no access").into_response(),
     };
-    let changes = services.changes.watch();
-    let events = stream::unfold(changes, move |mut changes| async move {
-        loop {
-            let event = match changes.recv().await {
-                Ok(c) if c.account_id == account.id => Event::default().event("change").data(
-                    serde_json::json!({ "repository": c.repository, "action": c.action })
-                        .to_string(),
-                ),
-                Ok(_) => continue,
-                // Some changes were missed: the page refreshes everything once.
-                Err(RecvError::Lagged(_)) => Event::default().event("change").data("{}"),
-                Err(RecvError::Closed) => return None,
-            };
-            return Some((Ok::<_, Infallible>(event), changes));
+    let Some(session_id) = session.id().map(|id| id.to_string()) else {
+        return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
+    };
+    let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let state = (services.changes.watch(), recheck);
+    let events = stream::unfold(state, move |(mut changes, mut recheck)| {
+        let services = services.clone();
+        let session = session.clone();
+        let session_id = session_id.clone();
+        let account_name = account_name.clone();
+        async move {
+            loop {
+                let change = tokio::select! {
+                    change = changes.recv() => change,
+                    _ = recheck.tick() => {
+                        let still = app::api::session::user_in_session(&session).await == Some(user_id)
+                            && services.session_is_current(&session_id).await.unwrap_or(false)
+                            && services.member_of(user_id, &account_name).await.is_ok();
+                        if !still {
+                            return None;
+                        }
+                        continue;
+                    }
+                };
+                let event = match change {
+                    Ok(c) if c.account_id == account.id => Event::default().event("change").data(
+                        serde_json::json!({ "repository": c.repository, "action": c.action })
+                            .to_string(),
+                    ),
+                    Ok(_) => continue,
+                    // Some changes were missed: the page refreshes everything once.
+                    Err(RecvError::Lagged(_)) => Event::default().event("change").data("{}"),
+                    Err(RecvError::Closed) => return None,
+                };
+                return Some((Ok::<_, Infallible>(event), (changes, recheck)));
+            }
         }
     });
     Sse::new(events)

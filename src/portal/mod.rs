@@ -20,7 +20,7 @@ use axum::routing::get;
 use leptos::config::{Env, LeptosOptions};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
-/// The site folder cargo-leptos produced (`pkg/` plus the files of `public/`), as it
+/// The site folder `.ci/build-site` produced (`pkg/` plus the files of `public/`), as it
 /// was when this binary was built.
 #[derive(rust_embed::RustEmbed)]
 #[folder = "$BERTH_SITE_DIR"]
@@ -71,6 +71,9 @@ pub fn router(services: Services, secure_cookies: bool) -> Router {
         }))
         .with_state(options)
         .merge(events)
+        .layer(axum::middleware::from_fn(sign_in_first))
+        .layer(axum::middleware::from_fn(framework_refusals))
+        .layer(axum::middleware::from_fn(browser_hardening))
         .layer(axum::middleware::from_fn(same_origin))
         .layer(axum::middleware::from_fn(limit_body))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
@@ -97,6 +100,74 @@ async fn limit_body(req: axum::extract::Request, next: axum::middleware::Next) -
             .into_response();
     }
     next.run(req).await
+}
+
+/// Pages that show an account's or a person's things.
+const SIGNED_IN_PAGES: [&str; 6] = ["/a/", "/r/", "/t/", "/tokens", "/accounts", "/password"];
+
+/// A signed-out visitor asking for a page that needs a session is sent to sign in,
+/// and comes back to that page afterwards (`?next=`).
+async fn sign_in_first(
+    session: tower_sessions::Session,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    let page = matches!(
+        req.method(),
+        &axum::http::Method::GET | &axum::http::Method::HEAD
+    ) && SIGNED_IN_PAGES
+        .iter()
+        .any(|p| path.starts_with(p) || path == p.trim_end_matches('/'));
+    if page && app::api::session::user_in_session(&session).await.is_none() {
+        let wanted = req
+            .uri()
+            .path_and_query()
+            .map_or(path, |pq| pq.as_str())
+            .to_owned();
+        let encoded: String = url::form_urlencoded::byte_serialize(wanted.as_bytes()).collect();
+        return axum::response::Redirect::to(&format!("/sign-in?next={encoded}")).into_response();
+    }
+    next.run(req).await
+}
+
+/// Server function calls the framework refuses before they run (arguments missing or
+/// unreadable, a wrong method) are the caller's mistake: 400 or 405, not 500.
+async fn framework_refusals(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let resp = next.run(req).await;
+    if !api || resp.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let kind = bytes.split(|b| *b == b'|').next().unwrap_or_default();
+    match kind {
+        b"Args" | b"MissingArg" | b"Deserialization" => parts.status = StatusCode::BAD_REQUEST,
+        b"UnsupportedRequestMethod" => parts.status = StatusCode::METHOD_NOT_ALLOWED,
+        _ => {}
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// Headers on every portal response (pages add their Content-Security-Policy, see
+/// `app::shell`): never framed, content types taken as sent, and no URLs leaked to
+/// other sites in `Referer`.
+async fn browser_hardening(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    resp
 }
 
 /// Refuses state-changing requests that a browser sent from another origin (CSRF);

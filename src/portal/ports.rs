@@ -22,15 +22,19 @@ pub struct ServicePorts(pub Services);
 pub fn refusal(e: Error) -> Refusal {
     match e {
         Error::Unauthenticated => Refusal::new(401, "Please sign in."),
-        Error::TooManyRequests => Refusal::new(
+        Error::TooManyRequests { retry_after } => Refusal::new(
             429,
-            "Too many failed attempts. Wait a few minutes and try again.",
+            format!(
+                "Too many failed attempts. Wait {} and try again.",
+                app::model::human_wait(retry_after.as_secs().max(1))
+            ),
         ),
         // Another account's things are not even said to exist.
         Error::Forbidden | Error::NotFound(_) => {
             Refusal::new(403, "You do not have access to that.")
         }
         Error::Conflict(m) => Refusal::new(409, m),
+        Error::Denied(m) => Refusal::new(403, m),
         Error::StorageFull => Refusal::new(507, "The registry's storage is full."),
         Error::QuotaExceeded { used, quota } => Refusal::new(
             403,
@@ -58,7 +62,7 @@ impl AuthPort for ServicePorts {
     ) -> Result<i64, SignInRefusal> {
         let p = match self.0.authenticate(username, password, client).await {
             Ok(p) => p,
-            Err(Error::TooManyRequests) => return Err(SignInRefusal::TooManyAttempts),
+            Err(Error::TooManyRequests { .. }) => return Err(SignInRefusal::TooManyAttempts),
             Err(Error::Internal(cause)) => {
                 tracing::error!(error = ?cause, "portal sign-in failed");
                 return Err(SignInRefusal::Unavailable);
@@ -86,9 +90,10 @@ impl AuthPort for ServicePorts {
         let username = Username::parse(username).map_err(|e| e.0)?;
         match self.0.finish_setup(token, &username, password).await {
             Ok(user) => Ok(user.id),
-            Err(Error::Forbidden) => Err(
-                "This setup link is no longer valid. Ask your administrator for an account.".into(),
-            ),
+            Err(Error::Forbidden) => Err(Refusal::new(
+                403,
+                "This setup link is no longer valid. Ask your administrator for an account.",
+            )),
             Err(e) => Err(refusal(e)),
         }
     }
@@ -320,8 +325,10 @@ impl CredentialPort for ServicePorts {
             .await
             .map_err(refusal)?
             .into_iter()
-            .map(|c| TokenRow {
+            .map(|(c, account)| TokenRow {
                 id: c.id,
+                kind: c.kind,
+                account,
                 name: c.name,
                 access: c.access,
                 created_at_ms: c.created_at,
@@ -411,6 +418,7 @@ impl ActivityPort for ServicePorts {
                     action: e.action,
                     repository: e.repository,
                     detail: e.detail,
+                    client: e.client,
                 })
                 .collect(),
             total,
@@ -495,9 +503,15 @@ impl AccountPort for ServicePorts {
             .map_err(refusal)
     }
 
-    async fn change_password(&self, user_id: i64, current: &str, new: &str) -> Result<(), Refusal> {
+    async fn change_password(
+        &self,
+        user_id: i64,
+        current: &str,
+        new: &str,
+        keep_session: Option<&str>,
+    ) -> Result<(), Refusal> {
         self.0
-            .change_own_password(user_id, current, new)
+            .change_own_password(user_id, current, new, keep_session)
             .await
             .map_err(refusal)
     }

@@ -7,6 +7,15 @@ use tower_sessions::session_store::{Error, Result, SessionStore};
 #[derive(Clone)]
 pub struct DbSessionStore(pub Services);
 
+/// Who is signed in on a session record, kept beside it so that a user's sessions
+/// can be found (and ended) without reading every record.
+fn user_of(record: &Record) -> Option<i64> {
+    record
+        .data
+        .get(app::api::session::USER_KEY)
+        .and_then(|v| v.as_i64())
+}
+
 impl std::fmt::Debug for DbSessionStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("DbSessionStore")
@@ -23,7 +32,7 @@ impl SessionStore for DbSessionStore {
             let expires_ms = record.expiry_date.unix_timestamp().saturating_mul(1000);
             let created = self
                 .0
-                .create_session(&record.id.to_string(), &data, expires_ms)
+                .create_session(&record.id.to_string(), &data, expires_ms, user_of(record))
                 .await
                 .map_err(|e| Error::Backend(e.to_string()))?;
             if created {
@@ -37,7 +46,7 @@ impl SessionStore for DbSessionStore {
         let data = serde_json::to_string(record).map_err(|e| Error::Encode(e.to_string()))?;
         let expires_ms = record.expiry_date.unix_timestamp().saturating_mul(1000);
         self.0
-            .save_session(&record.id.to_string(), &data, expires_ms)
+            .save_session(&record.id.to_string(), &data, expires_ms, user_of(record))
             .await
             .map_err(|e| Error::Backend(e.to_string()))
     }

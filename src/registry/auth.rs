@@ -30,18 +30,26 @@ pub fn bearer_claims(reg: &Registry, headers: &HeaderMap) -> Result<Option<Claim
         .ok_or(())
 }
 
-/// `Authorization: Basic` credentials, if any.
-pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value
-        .strip_prefix("Basic ")
-        .or_else(|| value.strip_prefix("basic "))?;
+/// `Authorization: Basic` credentials: `Ok(None)` when the request has none, `Err`
+/// when it has some that cannot be read (not base64, not UTF-8, no colon), which is
+/// refused like a wrong password rather than taken for no credentials.
+pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ()> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ())?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Ok(None);
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, pass) = text.split_once(':')?;
-    Some((user.to_owned(), pass.to_owned()))
+        .map_err(|_| ())?;
+    let text = String::from_utf8(decoded).map_err(|_| ())?;
+    let (user, pass) = text.split_once(':').ok_or(())?;
+    Ok(Some((user.to_owned(), pass.to_owned())))
 }
 
 /// The `WWW-Authenticate` challenge pointing clients at our token endpoint.
@@ -146,7 +154,7 @@ pub async fn caller(
         Ok(None) => {}
         Err(()) => return Err(challenge(reg, headers, None, Some("invalid_token"))),
     }
-    if let Some((user, pass)) = basic_credentials(headers) {
+    if let Some((user, pass)) = basic_credentials(headers).map_err(|()| OciError::unauthorized())? {
         return reg
             .services
             .authenticate(&user, &pass, client)

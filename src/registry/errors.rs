@@ -99,8 +99,14 @@ impl From<Error> for OciError {
                 .with_status(StatusCode::CONFLICT)
                 .with_message(m),
             Error::Forbidden => OciError::denied(),
+            Error::Denied(m) => OciError::denied().with_message(m),
             Error::Unauthenticated => OciError::unauthorized(),
-            Error::TooManyRequests => OciError::too_many_requests(),
+            Error::TooManyRequests { retry_after } => OciError::too_many_requests()
+                .with_message(format!(
+                    "too many failed attempts; try again in {} seconds",
+                    retry_seconds(retry_after)
+                ))
+                .with_header(header::RETRY_AFTER, &retry_seconds(retry_after).to_string()),
             Error::QuotaExceeded { used, quota } => OciError::denied().with_message(format!(
                 "the account's storage quota is exceeded: {used} of {quota} bytes used; delete images or ask for a larger quota"
             )),
@@ -115,6 +121,11 @@ impl From<Error> for OciError {
             }
         }
     }
+}
+
+/// Whole seconds to wait, at least one.
+fn retry_seconds(d: std::time::Duration) -> u64 {
+    (d.as_millis().div_ceil(1000) as u64).max(1)
 }
 
 impl IntoResponse for OciError {

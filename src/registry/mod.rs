@@ -57,7 +57,12 @@ pub fn router(reg: Registry) -> Router {
         .route("/v2", any(dispatch))
         .route("/v2/", any(dispatch))
         .route("/v2/{*rest}", any(dispatch))
-        .route("/auth/token", get(token::get_token).post(token::post_token))
+        .route(
+            "/auth/token",
+            get(token::get_token)
+                .post(token::post_token)
+                .layer(axum::extract::DefaultBodyLimit::max(token::MAX_FORM_BYTES)),
+        )
         .route("/v1/search", get(catalog::get_search))
         .with_state(reg)
 }

@@ -9,6 +9,7 @@ use crate::domain::Scope;
 use crate::services::access::Principal;
 use crate::services::tokens::GrantedAccess;
 use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -20,30 +21,50 @@ fn bad_credentials() -> OciError {
 }
 
 fn rfc3339_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    crate::services::format_rfc3339(secs as i64 * 1000)
+    crate::services::format_rfc3339(crate::services::now_ms())
+}
+
+/// The most scopes one token request may ask for; docker asks for one or two, a
+/// cross-repository mount for three.
+pub const MAX_SCOPES: usize = 64;
+
+/// The scopes of a request, each `scope` value split at spaces; more than
+/// [`MAX_SCOPES`] is a bad request.
+fn requested_scopes<'a>(
+    values: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<&'a str>, OciError> {
+    let scopes: Vec<&str> = values
+        .into_iter()
+        .flat_map(|s| s.split(' '))
+        .filter(|s| !s.is_empty())
+        .collect();
+    if scopes.len() > MAX_SCOPES {
+        return Err(OciError::unsupported()
+            .with_status(axum::http::StatusCode::BAD_REQUEST)
+            .with_message(format!(
+                "a token request names at most {MAX_SCOPES} scopes, this one {}",
+                scopes.len()
+            )));
+    }
+    Ok(scopes)
 }
 
 /// The access a principal gets for the requested scopes: for each scope, exactly the
-/// actions it holds (possibly none). Unparseable scopes are skipped.
+/// actions it holds. Scopes that grant nothing, and unparseable ones, are left out.
 async fn grant(
     reg: &Registry,
     principal: Option<&Principal>,
-    scopes: &[String],
+    scopes: &[&str],
 ) -> crate::services::Result<Vec<GrantedAccess>> {
     let mut out = Vec::new();
     let Some(p) = principal else { return Ok(out) };
-    for s in scopes
-        .iter()
-        .flat_map(|s| s.split(' '))
-        .filter(|s| !s.is_empty())
-    {
+    for s in scopes {
         match Scope::parse(s) {
             Ok(Scope::Repository { name, actions }) => {
                 let held = reg.services.granted_actions(p, &name, &actions).await?;
+                if held.is_empty() {
+                    continue;
+                }
                 out.push(GrantedAccess {
                     kind: "repository".into(),
                     name: name.to_string(),
@@ -90,14 +111,20 @@ pub async fn get_token(
             .into_owned()
             .collect();
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    let scopes: Vec<String> = params
-        .iter()
-        .filter(|(k, _)| k == "scope")
-        .map(|(_, v)| v.clone())
-        .collect();
+    let scopes = match requested_scopes(
+        params
+            .iter()
+            .filter(|(k, _)| k == "scope")
+            .map(|(_, v)| v.as_str()),
+    ) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
     let service = get("service").unwrap_or_else(|| reg.service.clone());
     let principal = match basic_credentials(&headers) {
-        Some((user, pass)) => match reg
+        Err(()) => return bad_credentials().into_response(),
+        Ok(None) => None,
+        Ok(Some((user, pass))) => match reg
             .services
             .authenticate(&user, &pass, Some(addr.ip()))
             .await
@@ -108,7 +135,6 @@ pub async fn get_token(
             }
             Err(e) => return OciError::from(e).into_response(),
         },
-        None => None,
     };
     let offline = get("offline_token").is_some_and(|v| v == "true");
     if let Some(p) = &principal
@@ -121,7 +147,7 @@ pub async fn get_token(
         let (token, ttl) =
             reg.services
                 .tokens
-                .issue(principal.as_ref(), &service, access, false)?;
+                .issue_access(principal.as_ref(), &service, access)?;
         let mut body = serde_json::json!({
             "token": token,
             "access_token": token,
@@ -129,12 +155,7 @@ pub async fn get_token(
             "issued_at": rfc3339_now(),
         });
         if offline && let Some(p) = &principal {
-            body["refresh_token"] = reg
-                .services
-                .tokens
-                .issue(Some(p), &service, vec![], true)?
-                .0
-                .into();
+            body["refresh_token"] = reg.services.issue_refresh_token(p, &service).await?.into();
         }
         Ok::<_, crate::services::Error>(body)
     }
@@ -157,12 +178,24 @@ pub struct TokenForm {
     access_type: Option<String>,
 }
 
+/// The largest token form read; a form names a user, a secret and a few scopes.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
 /// `POST /auth/token` (OAuth2 form).
 pub async fn post_token(
     State(reg): State<Registry>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    Form(form): Form<TokenForm>,
+    form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => {
+            return OciError::unsupported()
+                .with_status(rejection.status())
+                .with_message(format!("unreadable token form: {}", rejection.body_text()))
+                .into_response();
+        }
+    };
     let service = form.service.clone().unwrap_or_else(|| reg.service.clone());
     let result = async {
         let (principal, fresh_login) = match form.grant_type.as_str() {
@@ -186,12 +219,16 @@ pub async fn post_token(
                     .ok_or_else(|| {
                         OciError::unauthorized().with_message("invalid refresh token")
                     })?;
-                let p = claims.prn.ok_or_else(|| {
-                    OciError::unauthorized().with_message("invalid refresh token")
-                })?;
-                let p = reg.services.principal_by_ids(&p).await?.ok_or_else(|| {
-                    OciError::unauthorized().with_message("the credential was revoked")
-                })?;
+                let p = reg
+                    .services
+                    .redeem_refresh_token(&claims)
+                    .await?
+                    .ok_or_else(|| {
+                        OciError::unauthorized().with_message(
+                            "the login has ended (password changed, credential revoked or \
+                             expired, or unused for too long); run docker login again",
+                        )
+                    })?;
                 (p, false)
             }
             other => {
@@ -203,12 +240,12 @@ pub async fn post_token(
         if fresh_login {
             record_login(&reg, &principal).await;
         }
-        let scopes = vec![form.scope.clone()];
+        let scopes = requested_scopes([form.scope.as_str()])?;
         let access = grant(&reg, Some(&principal), &scopes).await?;
         let (token, ttl) = reg
             .services
             .tokens
-            .issue(Some(&principal), &service, access, false)?;
+            .issue_access(Some(&principal), &service, access)?;
         let mut body = serde_json::json!({
             "access_token": token,
             "token": token,
@@ -219,9 +256,8 @@ pub async fn post_token(
         if fresh_login && form.access_type.as_deref() != Some("online") {
             body["refresh_token"] = reg
                 .services
-                .tokens
-                .issue(Some(&principal), &service, vec![], true)?
-                .0
+                .issue_refresh_token(&principal, &service)
+                .await?
                 .into();
         }
         Ok(body)

@@ -23,6 +23,13 @@ pub struct Principal {
     /// A personal access token's access level, a ceiling on the owner's role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ceiling: Option<TokenAccess>,
+    /// For a Docker Login button credential: the one account it works in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_account_id: Option<i64>,
+    /// The refresh grant of the password login this came from; forgetting the grant
+    /// (the password changed) ends access at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<i64>,
 }
 
 impl Principal {
@@ -46,6 +53,12 @@ impl Services {
         let Some(account) = self.db.account_by_name(ns).await? else {
             return Ok(vec![]);
         };
+        if principal
+            .only_account_id
+            .is_some_and(|only| only != account.id)
+        {
+            return Ok(vec![]);
+        }
         let allowed = |a: Action| -> bool { principal.capped(a) };
         if let Some(node_account) = principal.node_account_id {
             return Ok(
@@ -92,6 +105,10 @@ impl Services {
         let Some(user) = self.db.user_by_id(user_id).await? else {
             return Ok(Some(vec![]));
         };
+        if let Some(only) = principal.only_account_id {
+            let member = user.site_admin || self.db.membership(only, user_id).await?.is_some();
+            return Ok(Some(if member { vec![only] } else { vec![] }));
+        }
         if user.site_admin {
             return Ok(None);
         }
@@ -146,8 +163,14 @@ impl Services {
         Ok((account, user))
     }
 
-    /// Whether a credential-based principal is still valid: not revoked, not expired.
+    /// Whether a principal is still valid: its credential not revoked nor expired, its
+    /// refresh grant not forgotten.
     pub async fn principal_is_current(&self, principal: &Principal) -> Result<bool> {
+        if let Some(grant) = principal.grant_id
+            && self.db.refresh_grant(grant).await?.is_none()
+        {
+            return Ok(false);
+        }
         let Some(id) = principal.credential_id else {
             return Ok(true);
         };

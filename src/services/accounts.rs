@@ -10,6 +10,8 @@ use argon2::password_hash::{
 
 /// Shortest password we accept.
 pub const MIN_PASSWORD_LEN: usize = 8;
+/// Longest password we accept (what a login may send, see `credentials`).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 impl Services {
     pub async fn create_account(&self, name: &AccountName, actor: &str) -> Result<Account> {
@@ -46,18 +48,7 @@ impl Services {
         site_admin: bool,
         actor: &str,
     ) -> Result<User> {
-        if password.chars().count() < MIN_PASSWORD_LEN {
-            return Err(Error::Invalid(super::Invalid::Request(format!(
-                "a password has at least {MIN_PASSWORD_LEN} characters"
-            ))));
-        }
-        if password.starts_with(super::credentials::SECRET_PREFIX) {
-            // Such a password would be taken for a token at login and never match.
-            return Err(Error::Invalid(super::Invalid::Request(format!(
-                "a password may not start with {:?}",
-                super::credentials::SECRET_PREFIX
-            ))));
-        }
+        check_new_password(password)?;
         let account = match membership {
             Some((name, _)) => Some(self.account(name).await?),
             None => None,
@@ -105,35 +96,68 @@ impl Services {
     }
 
     /// Creates the first site admin through the setup link, which then stops working.
+    /// The link's secret is taken before the user is created, so two submissions at
+    /// once create one admin: the second finds no secret. A refused creation (a short
+    /// password, say) puts it back.
     pub async fn finish_setup(
         &self,
         token: &str,
         username: &Username,
         password: &str,
     ) -> Result<User> {
-        let expected = self
-            .setup_token
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let valid = expected.is_some_and(|t| !token.is_empty() && t == token);
-        if !valid || self.db.count_users().await? > 0 {
+        let taken = {
+            let mut slot = self.setup_token.lock().unwrap_or_else(|e| e.into_inner());
+            match slot.as_deref() {
+                Some(t) if !token.is_empty() && t == token => slot.take(),
+                _ => None,
+            }
+        };
+        let Some(secret) = taken else {
             return Err(Error::Forbidden);
+        };
+        let created = async {
+            if self.db.count_users().await? > 0 {
+                return Err(Error::Forbidden);
+            }
+            self.create_user(username, password, None, true, "setup")
+                .await
         }
-        let user = self
-            .create_user(username, password, None, true, "setup")
-            .await?;
-        *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        Ok(user)
+        .await;
+        if let Err(e) = &created
+            && !matches!(e, Error::Forbidden)
+        {
+            *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = Some(secret);
+        }
+        created
     }
+}
+
+/// Refuses a password we would not accept at sign-in: too short, too long, or
+/// looking like a secret we mint (it would be taken for one at login and never match).
+pub fn check_new_password(password: &str) -> Result<()> {
+    let refuse = |m: String| Err(Error::Invalid(super::Invalid::Request(m)));
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return refuse(format!(
+            "A password has at least {MIN_PASSWORD_LEN} characters."
+        ));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return refuse(format!(
+            "A password has at most {MAX_PASSWORD_BYTES} bytes."
+        ));
+    }
+    if password.starts_with(super::credentials::SECRET_PREFIX) {
+        return refuse(format!(
+            "A password may not start with {:?}.",
+            super::credentials::SECRET_PREFIX
+        ));
+    }
+    Ok(())
 }
 
 /// Hashes a password with argon2id off the async threads: it is deliberately slow.
 pub async fn hash_password(password: &str) -> Result<String> {
-    let _turn = HASHING
-        .acquire()
-        .await
-        .map_err(|e| Error::Internal(e.into()))?;
+    let _turn = hashing_turn().await?;
     let password = password.to_owned();
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
@@ -149,14 +173,36 @@ pub async fn hash_password(password: &str) -> Result<String> {
 /// At most this many password hashes or checks run at once: each takes 19 MiB and a
 /// core for tens of milliseconds, and more in parallel would only queue on the cores.
 static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+/// At most this many more wait for a turn; beyond, a request is refused at once
+/// (`TooManyRequests`) rather than held open while a flood of sign-ins drains.
+const HASHING_QUEUE: usize = 32;
+static HASHING_WAITING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// How long a client refused for a full queue is asked to wait.
+const BUSY_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Checks a password against a stored argon2 hash, off the async threads.
-pub async fn verify_password(password: &str, hash: &str) -> bool {
-    let Ok(_turn) = HASHING.acquire().await else {
-        return false;
-    };
+/// A turn at hashing, or `TooManyRequests` when the queue is full.
+async fn hashing_turn() -> Result<tokio::sync::SemaphorePermit<'static>> {
+    use std::sync::atomic::Ordering;
+    if let Ok(turn) = HASHING.try_acquire() {
+        return Ok(turn);
+    }
+    if HASHING_WAITING.fetch_add(1, Ordering::AcqRel) >= HASHING_QUEUE {
+        HASHING_WAITING.fetch_sub(1, Ordering::AcqRel);
+        return Err(Error::TooManyRequests {
+            retry_after: BUSY_RETRY,
+        });
+    }
+    let turn = HASHING.acquire().await;
+    HASHING_WAITING.fetch_sub(1, Ordering::AcqRel);
+    turn.map_err(|e| Error::Internal(e.into()))
+}
+
+/// Checks a password against a stored argon2 hash, off the async threads;
+/// `TooManyRequests` when too many checks wait already.
+pub async fn verify_password(password: &str, hash: &str) -> Result<bool> {
+    let _turn = hashing_turn().await?;
     let (password, hash) = (password.to_owned(), hash.to_owned());
-    tokio::task::spawn_blocking(move || {
+    Ok(tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
             .map(|h| {
                 Argon2::default()
@@ -166,5 +212,5 @@ pub async fn verify_password(password: &str, hash: &str) -> bool {
             .unwrap_or(false)
     })
     .await
-    .unwrap_or(false)
+    .unwrap_or(false))
 }

@@ -4,6 +4,18 @@
 use super::{Services, now_ms};
 use crate::db::NewAuditEvent;
 
+tokio::task_local! {
+    /// The client of the request being served (after trusted proxies), set around
+    /// every request so that each audit event records where it came from without
+    /// every service call passing it along.
+    pub static CLIENT: std::net::IpAddr;
+}
+
+/// The client of the current request, when there is one (not for the CLI).
+pub fn current_client() -> Option<std::net::IpAddr> {
+    CLIENT.try_with(|c| *c).ok()
+}
+
 impl Services {
     /// Records an event; one about a repository of an account is also announced to
     /// live portal pages.
@@ -23,6 +35,7 @@ impl Services {
                 action,
                 repository,
                 detail,
+                client: current_client().map(|c| c.to_string()),
                 created_at: now_ms(),
             })
             .await;

@@ -3,6 +3,8 @@
 
 use super::access::Principal;
 use super::accounts::verify_password;
+use super::limiter::{Key, Network};
+use super::tokens::{Claims, OPEN_ENDED_SECONDS, unix_now};
 use super::{Error, Result, Services, Thing, now_ms};
 use crate::db::{Credential, NewCredential};
 use crate::domain::{AccountName, NodeName, TokenAccess};
@@ -15,6 +17,17 @@ use std::time::Duration;
 /// Every secret we mint starts with this, so a password can never be mistaken for one
 /// and leaked secrets are easy to scan for.
 pub(crate) const SECRET_PREFIX: &str = "berth_";
+
+/// The longest user name a login may give; longer ones are refused unread, so
+/// nothing long is hashed, looked up or remembered by the throttle.
+pub const MAX_LOGIN_NAME: usize = 256;
+/// The longest password or secret a login may give (argon2 hashes whatever it gets).
+const MAX_SECRET: usize = super::accounts::MAX_PASSWORD_BYTES;
+
+/// How long a refresh token from a password login lives unused; each use renews it.
+pub const REFRESH_IDLE_LIFETIME: Duration = Duration::from_secs(30 * 86_400);
+/// A refresh grant's use is written at most this often (milliseconds).
+const GRANT_TOUCH_EVERY_MS: i64 = 60_000;
 
 /// How long a login token from the portal's Docker Login button lives.
 pub const LOGIN_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
@@ -238,12 +251,33 @@ impl Services {
         Ok(c)
     }
 
-    /// A signed-in user's personal access tokens, newest first.
-    pub async fn user_tokens(&self, user_id: i64) -> Result<Vec<Credential>> {
-        Ok(self
+    /// A signed-in user's personal access tokens and live Docker Login button
+    /// credentials (with the account each works in), newest first.
+    pub async fn user_tokens(&self, user_id: i64) -> Result<Vec<(Credential, Option<String>)>> {
+        let mut all: Vec<(Credential, Option<String>)> = self
             .db
             .credentials_of_user(user_id, CredentialKind::Token.as_str())
-            .await?)
+            .await?
+            .into_iter()
+            .map(|c| (c, None))
+            .collect();
+        let now = now_ms();
+        for c in self
+            .db
+            .credentials_of_user(user_id, CredentialKind::Login.as_str())
+            .await?
+        {
+            if c.revoked_at.is_some() || c.expires_at.is_some_and(|e| e <= now) {
+                continue;
+            }
+            let account = match c.account_id {
+                Some(id) => self.db.account_by_id(id).await?.map(|a| a.name),
+                None => None,
+            };
+            all.push((c, account));
+        }
+        all.sort_by_key(|(c, _)| std::cmp::Reverse(c.id));
+        Ok(all)
     }
 
     /// Creates a token for the signed-in user.
@@ -333,97 +367,201 @@ impl Services {
     }
 
     /// Checks what a client presented as username and password (a password, an access
-    /// token, a login token or a node secret) and says who it is.
+    /// token, a login token or a node secret) and says who it is. Passwords are
+    /// throttled per (user, client network) (see [`super::limiter`]); secrets we
+    /// minted are not, and a name longer than [`MAX_LOGIN_NAME`] bytes is refused
+    /// before anything is looked up.
     pub async fn authenticate(
         &self,
         username: &str,
         secret: &str,
         client: Option<IpAddr>,
     ) -> Result<Principal> {
-        if self.limiter.is_blocked(username, client) {
-            return Err(Error::TooManyRequests);
+        if username.len() > MAX_LOGIN_NAME || secret.len() > MAX_SECRET {
+            return Err(Error::Unauthenticated);
         }
-        match self.check_secret(username, secret).await? {
-            Some(p) => {
-                self.limiter.record_success(username);
-                Ok(p)
-            }
+        let found = if secret.starts_with(SECRET_PREFIX) {
+            self.check_minted_secret(username, secret).await?
+        } else {
+            self.check_password(username, secret, client).await?
+        };
+        match found {
+            Some(p) => Ok(p),
             None => {
-                self.limiter.record_failure(username, client);
                 tracing::info!(username, client = ?client, "failed login");
                 Err(Error::Unauthenticated)
             }
         }
     }
 
-    async fn check_secret(&self, username: &str, secret: &str) -> Result<Option<Principal>> {
-        if secret.starts_with(SECRET_PREFIX) {
-            let Some(c) = self
-                .db
-                .credential_by_secret_hash(&secret_hash(secret))
-                .await?
-            else {
-                return Ok(None);
-            };
-            let now = now_ms();
-            if c.revoked_at.is_some() || c.expires_at.is_some_and(|e| e <= now) {
-                return Ok(None);
-            }
-            let principal = if c.kind == CredentialKind::Node.as_str() {
-                let Some(account) = self
-                    .db
-                    .account_by_id(c.account_id.unwrap_or_default())
-                    .await?
-                else {
-                    return Ok(None);
-                };
-                let login = format!("{}+{}", account.name, c.name);
-                if username != login {
-                    return Ok(None);
-                }
-                Principal {
-                    name: login,
-                    user_id: None,
-                    credential_id: Some(c.id),
-                    node_account_id: Some(account.id),
-                    ceiling: Some(TokenAccess::Pull),
-                }
-            } else {
-                let Some(user) = self.db.user_by_id(c.user_id.unwrap_or_default()).await? else {
-                    return Ok(None);
-                };
-                if user.username != username {
-                    return Ok(None);
-                }
-                Principal {
-                    name: user.username,
-                    user_id: Some(user.id),
-                    credential_id: Some(c.id),
-                    node_account_id: None,
-                    // An unreadable level fails closed, to the least access.
-                    ceiling: Some(TokenAccess::parse(&c.access).unwrap_or(TokenAccess::Pull)),
-                }
-            };
-            if let Err(e) = self.db.touch_credential(c.id, now).await {
-                tracing::warn!(error = %e, "could not record credential use");
-            }
-            return Ok(Some(principal));
-        }
-        let Some(user) = self.db.user_by_name(username).await? else {
+    async fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<Option<Principal>> {
+        let network = Network::of(client.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)));
+        let user = self.db.user_by_name(username).await?;
+        let key = match &user {
+            Some(u) => Key::Pair(u.username.clone(), network),
+            None => Key::Address(network),
+        };
+        let attempt = self
+            .limiter
+            .begin(key)
+            .map_err(|retry_after| Error::TooManyRequests { retry_after })?;
+        let Some(user) = user else {
             // Spend the same time as a real check so timing does not reveal names.
-            verify_password(secret, DUMMY_HASH).await;
+            verify_password(password, DUMMY_HASH).await?;
+            attempt.failed();
             return Ok(None);
         };
-        if !verify_password(secret, &user.password_hash).await {
+        if !verify_password(password, &user.password_hash).await? {
+            attempt.failed();
             return Ok(None);
         }
+        attempt.succeeded();
         Ok(Some(Principal {
             name: user.username,
             user_id: Some(user.id),
             credential_id: None,
             node_account_id: None,
             ceiling: None,
+            only_account_id: None,
+            grant_id: None,
         }))
+    }
+
+    /// A token, login token or node secret: one indexed lookup of its hash.
+    async fn check_minted_secret(&self, username: &str, secret: &str) -> Result<Option<Principal>> {
+        let Some(c) = self
+            .db
+            .credential_by_secret_hash(&secret_hash(secret))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let now = now_ms();
+        if c.revoked_at.is_some() || c.expires_at.is_some_and(|e| e <= now) {
+            return Ok(None);
+        }
+        let principal = if c.kind == CredentialKind::Node.as_str() {
+            let Some(account) = self
+                .db
+                .account_by_id(c.account_id.unwrap_or_default())
+                .await?
+            else {
+                return Ok(None);
+            };
+            let login = format!("{}+{}", account.name, c.name);
+            if username != login {
+                return Ok(None);
+            }
+            Principal {
+                name: login,
+                user_id: None,
+                credential_id: Some(c.id),
+                node_account_id: Some(account.id),
+                ceiling: Some(TokenAccess::Pull),
+                only_account_id: None,
+                grant_id: None,
+            }
+        } else {
+            let Some(user) = self.db.user_by_id(c.user_id.unwrap_or_default()).await? else {
+                return Ok(None);
+            };
+            if user.username != username {
+                return Ok(None);
+            }
+            Principal {
+                name: user.username,
+                user_id: Some(user.id),
+                credential_id: Some(c.id),
+                node_account_id: None,
+                // An unreadable level fails closed, to the least access.
+                ceiling: Some(TokenAccess::parse(&c.access).unwrap_or(TokenAccess::Pull)),
+                only_account_id: if c.kind == CredentialKind::Login.as_str() {
+                    // A Docker Login button credential without its account works nowhere.
+                    Some(c.account_id.unwrap_or(-1))
+                } else {
+                    None
+                },
+                grant_id: None,
+            }
+        };
+        if let Err(e) = self.db.touch_credential(c.id, now).await {
+            tracing::warn!(error = %e, "could not record credential use");
+        }
+        Ok(Some(principal))
+    }
+
+    /// A refresh token for a fresh login, living as long as what it came from: after a
+    /// password, until the password changes, the user is removed, or it goes unused
+    /// for [`REFRESH_IDLE_LIFETIME`] (each use renews it); after a personal access
+    /// token, a node secret or a Docker Login button credential, as long as that
+    /// credential lives. docker keeps only this token (its `identitytoken`), never the
+    /// password, so a `docker login` lasts exactly this long.
+    pub async fn issue_refresh_token(
+        &self,
+        principal: &Principal,
+        service: &str,
+    ) -> Result<String> {
+        let (grant, expires_at) = match principal.credential_id {
+            Some(id) => {
+                let c = self
+                    .db
+                    .credential_by_id(id)
+                    .await?
+                    .ok_or(Error::Unauthenticated)?;
+                let expires_at = c.expires_at.map_or(unix_now() + OPEN_ENDED_SECONDS, |ms| {
+                    (ms / 1000).max(0) as u64
+                });
+                (None, expires_at)
+            }
+            None => {
+                let user_id = principal.user_id.ok_or(Error::Unauthenticated)?;
+                let grant = self.db.create_refresh_grant(user_id, now_ms()).await?;
+                (Some(grant.id), unix_now() + OPEN_ENDED_SECONDS)
+            }
+        };
+        self.tokens
+            .issue_refresh(principal, service, grant, expires_at)
+    }
+
+    /// Who a verified refresh token stands for, when what it came from is still valid.
+    pub async fn redeem_refresh_token(&self, claims: &Claims) -> Result<Option<Principal>> {
+        let Some(p) = &claims.prn else {
+            return Ok(None);
+        };
+        match (claims.rid, p.credential_id) {
+            (Some(rid), None) => {
+                let Some(grant) = self.db.refresh_grant(rid).await? else {
+                    return Ok(None);
+                };
+                let now = now_ms();
+                let idle_ms = REFRESH_IDLE_LIFETIME.as_millis() as i64;
+                if Some(grant.user_id) != p.user_id || grant.last_used_at + idle_ms <= now {
+                    return Ok(None);
+                }
+                self.db
+                    .touch_refresh_grant(rid, now, GRANT_TOUCH_EVERY_MS)
+                    .await?;
+            }
+            (None, Some(_)) => {}
+            // A password refresh token without a grant predates grants: its password
+            // may have changed since, so it is not honoured.
+            _ => return Ok(None),
+        }
+        let mut p = p.clone();
+        p.grant_id = claims.rid;
+        self.principal_by_ids(&p).await
+    }
+
+    /// Forgets refresh grants unused for [`REFRESH_IDLE_LIFETIME`] (they no longer
+    /// work anyway).
+    pub(super) async fn expire_refresh_grants(&self, now: i64) -> Result<u64> {
+        let cutoff = now - REFRESH_IDLE_LIFETIME.as_millis() as i64;
+        Ok(self.db.delete_refresh_grants_unused_since(cutoff).await?)
     }
 
     /// Rebuilds a principal from its ids, for refresh tokens.

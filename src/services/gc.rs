@@ -72,6 +72,7 @@ impl Services {
         if !dry_run {
             report.trash_entries = self.db.purge_trash(None, now).await?;
             report.uploads = self.expire_uploads(now).await?;
+            self.expire_refresh_grants(now).await?;
         }
         // A dry run deletes nothing, so later phases count what earlier ones would free.
         // A real run passes over the manifests until one frees nothing: a child goes

@@ -1,54 +1,212 @@
-//! Failed-login throttling per user name and per client address.
+//! Throttling of password guesses that locks no one else out.
+//!
+//! A wrong password counts against the pair (user, client address), and a guess at a
+//! name that does not exist against the address alone. Nothing counts against a user
+//! name by itself: a correct password from another address works at once, however
+//! many guesses were made at that name elsewhere. Tokens and node secrets are long
+//! random strings that nobody guesses; they are never throttled here.
+//!
+//! An attempt is counted before its password is checked (it holds a slot until it
+//! ends), so a burst of parallel guesses gets no more tries than a sequence. After
+//! [`FREE_FAILURES`] failures each further one makes the next attempt wait twice as
+//! long, up to [`MAX_DELAY`]; a refused attempt is told how long to wait and is never
+//! held on the server. Memory is bounded: at most [`MAX_ENTRIES`] keys, the stalest
+//! given up first.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failures allowed in one window before further attempts are refused.
-const MAX_FAILURES: u32 = 10;
-const WINDOW: Duration = Duration::from_secs(300);
+/// Failures of one key that cost no waiting.
+pub const FREE_FAILURES: u32 = 5;
+/// Failures of guessed names from one address that cost no waiting: several people
+/// behind one address may each mistype their name.
+pub const FREE_ADDRESS_FAILURES: u32 = 20;
+/// The longest wait a run of failures can cost.
+pub const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
+/// A key with no attempt for this long starts afresh.
+const FORGET_AFTER: Duration = Duration::from_secs(3600);
+/// The most keys remembered at once.
+pub const MAX_ENTRIES: usize = 100_000;
 
+/// A client address as throttling counts it: IPv4 exactly, IPv6 by its /64 (one
+/// subscriber usually holds a whole /64 and picks addresses in it freely).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Network(IpAddr);
+
+impl Network {
+    pub fn of(ip: IpAddr) -> Self {
+        match ip {
+            IpAddr::V4(_) => Network(ip),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => Network(IpAddr::V4(v4)),
+                None => {
+                    let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                    Network(IpAddr::V6(bits.into()))
+                }
+            },
+        }
+    }
+}
+
+/// What an attempt counts against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// A password for an existing user, from one network.
+    Pair(String, Network),
+    /// A name that is no user, from one network.
+    Address(Network),
+}
+
+impl Key {
+    fn free_failures(&self) -> u32 {
+        match self {
+            Key::Pair(..) => FREE_FAILURES,
+            Key::Address(_) => FREE_ADDRESS_FAILURES,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    failures: u32,
+    in_flight: u32,
+    /// No attempt before this.
+    until: Instant,
+    last: Instant,
+}
+
+/// The throttle: keys with their recent failures.
 #[derive(Default)]
 pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    entries: Mutex<HashMap<Key, Entry>>,
+}
+
+/// An admitted attempt. Say how it ended with [`Attempt::succeeded`] or
+/// [`Attempt::failed`]; dropped without either (the check itself broke), it counts
+/// for nothing.
+pub struct Attempt<'a> {
+    limiter: &'a LoginLimiter,
+    key: Key,
+    ended: bool,
 }
 
 impl LoginLimiter {
-    fn keys(user: &str, ip: Option<IpAddr>) -> Vec<String> {
-        let mut k = vec![format!("u:{user}")];
-        if let Some(ip) = ip {
-            k.push(format!("ip:{ip}"));
+    /// Admits an attempt for `key`, or says how long to wait first.
+    pub fn begin(&self, key: Key) -> Result<Attempt<'_>, Duration> {
+        let now = Instant::now();
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if !entries.contains_key(&key) && entries.len() >= MAX_ENTRIES {
+            make_room(&mut entries, now);
         }
-        k
-    }
-
-    /// True when the user or the address has failed too often recently.
-    pub fn is_blocked(&self, user: &str, ip: Option<IpAddr>) -> bool {
-        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        Self::keys(user, ip).iter().any(|k| {
-            map.get(k)
-                .is_some_and(|(n, since)| *n >= MAX_FAILURES && since.elapsed() < WINDOW)
+        let free = key.free_failures();
+        let e = entries.entry(key.clone()).or_insert(Entry {
+            failures: 0,
+            in_flight: 0,
+            until: now,
+            last: now,
+        });
+        if e.in_flight == 0 && now.duration_since(e.last) >= FORGET_AFTER {
+            e.failures = 0;
+            e.until = now;
+        }
+        // Within the free failures, as many at once as are left; past them, one at a
+        // time and only once the wait is over.
+        let admitted = if e.failures + e.in_flight < free {
+            true
+        } else {
+            e.in_flight == 0 && now >= e.until
+        };
+        if !admitted {
+            let wait = e.until.saturating_duration_since(now);
+            return Err(wait.max(Duration::from_secs(1)));
+        }
+        e.in_flight += 1;
+        e.last = now;
+        Ok(Attempt {
+            limiter: self,
+            key,
+            ended: false,
         })
     }
 
-    pub fn record_failure(&self, user: &str, ip: Option<IpAddr>) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (_, since)| since.elapsed() < WINDOW);
-        }
-        for k in Self::keys(user, ip) {
-            let e = map.entry(k).or_insert((0, Instant::now()));
-            if e.1.elapsed() >= WINDOW {
-                *e = (0, Instant::now());
+    fn end(&self, key: &Key, failed: bool) {
+        let now = Instant::now();
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(e) = entries.get_mut(key) else {
+            return;
+        };
+        e.in_flight = e.in_flight.saturating_sub(1);
+        e.last = now;
+        if failed {
+            e.failures = e.failures.saturating_add(1);
+            let free = key.free_failures();
+            if e.failures >= free {
+                e.until = now + delay_after(e.failures - free);
             }
-            e.0 += 1;
+        } else if matches!(key, Key::Pair(..)) && e.in_flight == 0 {
+            // The right password from this address: its earlier mistakes are forgiven.
+            entries.remove(key);
         }
     }
 
-    pub fn record_success(&self, user: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(&format!("u:{user}"));
+    /// How many keys are remembered (for tests and metrics).
+    pub fn len(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Attempt<'_> {
+    pub fn succeeded(mut self) {
+        self.ended = true;
+        self.limiter.end(&self.key, false);
+    }
+
+    pub fn failed(mut self) {
+        self.ended = true;
+        self.limiter.end(&self.key, true);
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if !self.ended {
+            let mut entries = self
+                .limiter
+                .entries
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some(e) = entries.get_mut(&self.key) {
+                e.in_flight = e.in_flight.saturating_sub(1);
+            }
+        }
+    }
+}
+
+/// The wait after the `n`-th failure past the free ones (from 0): 1 s, 2 s, 4 s, …
+fn delay_after(n: u32) -> Duration {
+    Duration::from_secs(1u64 << n.min(20)).min(MAX_DELAY)
+}
+
+/// Forgets keys idle past [`FORGET_AFTER`]; when none are, the stalest one with no
+/// attempt under way.
+fn make_room(entries: &mut HashMap<Key, Entry>, now: Instant) {
+    entries.retain(|_, e| e.in_flight > 0 || now.duration_since(e.last) < FORGET_AFTER);
+    if entries.len() < MAX_ENTRIES {
+        return;
+    }
+    if let Some(stalest) = entries
+        .iter()
+        .filter(|(_, e)| e.in_flight == 0)
+        .min_by_key(|(_, e)| e.last)
+        .map(|(k, _)| k.clone())
+    {
+        entries.remove(&stalest);
     }
 }
 
@@ -56,18 +214,72 @@ impl LoginLimiter {
 mod tests {
     use super::*;
 
+    fn pair(user: &str, ip: &str) -> Key {
+        Key::Pair(user.into(), Network::of(ip.parse().unwrap()))
+    }
+
     #[test]
-    fn blocks_after_repeated_failures() {
+    fn failures_past_the_free_ones_wait_longer_each_time() {
         let l = LoginLimiter::default();
-        let ip: IpAddr = "127.0.0.1".parse().unwrap();
-        for _ in 0..MAX_FAILURES {
-            assert!(!l.is_blocked("alice", Some(ip)));
-            l.record_failure("alice", Some(ip));
+        for _ in 0..FREE_FAILURES {
+            l.begin(pair("alice", "10.0.0.1")).unwrap().failed();
         }
-        assert!(l.is_blocked("alice", None));
-        // The address is blocked for other names too.
-        assert!(l.is_blocked("bob", Some(ip)));
-        l.record_success("alice");
-        assert!(!l.is_blocked("alice", None));
+        let wait = l.begin(pair("alice", "10.0.0.1")).err().unwrap();
+        assert_eq!(wait, Duration::from_secs(1));
+        // Another address, and the same address for another user, are untouched.
+        l.begin(pair("alice", "10.0.0.2")).unwrap().succeeded();
+        l.begin(pair("bob", "10.0.0.1")).unwrap().succeeded();
+        assert_eq!(delay_after(0), Duration::from_secs(1));
+        assert_eq!(delay_after(5), Duration::from_secs(32));
+        assert_eq!(delay_after(40), MAX_DELAY);
+    }
+
+    #[test]
+    fn parallel_guesses_get_no_more_tries_than_a_sequence() {
+        let l = LoginLimiter::default();
+        let held: Vec<_> = (0..50)
+            .filter_map(|_| l.begin(pair("alice", "10.0.0.1")).ok())
+            .collect();
+        assert_eq!(held.len(), FREE_FAILURES as usize);
+        for a in held {
+            a.failed();
+        }
+        assert!(l.begin(pair("alice", "10.0.0.1")).is_err());
+    }
+
+    #[test]
+    fn a_broken_check_counts_for_nothing_and_success_forgives() {
+        let l = LoginLimiter::default();
+        for _ in 0..20 {
+            drop(l.begin(pair("alice", "10.0.0.1")).unwrap());
+        }
+        for _ in 0..FREE_FAILURES - 1 {
+            l.begin(pair("alice", "10.0.0.1")).unwrap().failed();
+        }
+        l.begin(pair("alice", "10.0.0.1")).unwrap().succeeded();
+        assert!(l.is_empty());
+    }
+
+    #[test]
+    fn ipv6_counts_per_slash_64() {
+        let a = Network::of("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = Network::of("2001:db8:1:2:bbbb::9".parse().unwrap());
+        let c = Network::of("2001:db8:1:3::1".parse().unwrap());
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(
+            Network::of("::ffff:10.0.0.1".parse().unwrap()),
+            Network::of("10.0.0.1".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn memory_stays_bounded() {
+        let l = LoginLimiter::default();
+        for i in 0..(MAX_ENTRIES as u32 + 50) {
+            let ip = IpAddr::V4(i.into());
+            l.begin(Key::Address(Network::of(ip))).unwrap().failed();
+        }
+        assert_eq!(l.len(), MAX_ENTRIES);
     }
 }

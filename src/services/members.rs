@@ -1,7 +1,7 @@
 //! The people of an account (managed by its admins), the accounts of the site
 //! (managed by site admins) and a person's own password.
 
-use super::accounts::{MIN_PASSWORD_LEN, hash_password, verify_password};
+use super::accounts::{check_new_password, hash_password, verify_password};
 use super::{Error, Invalid, Result, Services, Thing, now_ms};
 use crate::db::{AccountOverview, Membership, User};
 use crate::domain::{AccountName, Role, Username};
@@ -127,33 +127,72 @@ impl Services {
         Ok(())
     }
 
-    /// Changes the signed-in person's password after checking the current one.
-    pub async fn change_own_password(&self, user_id: i64, current: &str, new: &str) -> Result<()> {
+    /// Changes the signed-in person's password after checking the current one. Their
+    /// other portal sessions end (`keep_session` is the one asking) and so does every
+    /// `docker login` made with the old password.
+    pub async fn change_own_password(
+        &self,
+        user_id: i64,
+        current: &str,
+        new: &str,
+        keep_session: Option<&str>,
+    ) -> Result<()> {
         let user = self
             .db
             .user_by_id(user_id)
             .await?
             .ok_or(Error::Unauthenticated)?;
-        if !verify_password(current, &user.password_hash).await {
+        if !verify_password(current, &user.password_hash).await? {
             return Err(Error::Invalid(Invalid::Request(
                 "The current password is wrong.".into(),
             )));
         }
-        if new.chars().count() < MIN_PASSWORD_LEN {
-            return Err(Error::Invalid(Invalid::Request(format!(
-                "A password has at least {MIN_PASSWORD_LEN} characters."
-            ))));
-        }
-        if new.starts_with(super::credentials::SECRET_PREFIX) {
-            return Err(Error::Invalid(Invalid::Request(format!(
-                "A password may not start with {:?}.",
-                super::credentials::SECRET_PREFIX
-            ))));
-        }
+        self.set_password(&user, new, keep_session, &user.username)
+            .await
+    }
+
+    /// Sets a user's password (`berth user set-password`, for an operator resetting
+    /// it): every portal session of theirs and every `docker login` made with the old
+    /// password ends.
+    pub async fn reset_password(&self, username: &Username, new: &str, actor: &str) -> Result<()> {
+        let user = self
+            .db
+            .user_by_name(username.as_str())
+            .await?
+            .ok_or(Error::NotFound(Thing::User))?;
+        self.set_password(&user, new, None, actor).await
+    }
+
+    async fn set_password(
+        &self,
+        user: &User,
+        new: &str,
+        keep_session: Option<&str>,
+        actor: &str,
+    ) -> Result<()> {
+        check_new_password(new)?;
         let hash = hash_password(new).await?;
         self.db.set_password_hash(user.id, &hash).await?;
-        self.audit(None, &user.username, "user.password", None, None)
-            .await;
+        // The old password's logins end with it: refresh grants first (docker), then
+        // the portal's sessions.
+        let logins = self.db.delete_refresh_grants_of_user(user.id).await?;
+        let sessions = self
+            .db
+            .delete_sessions_of_user(user.id, keep_session)
+            .await?;
+        self.audit(
+            None,
+            actor,
+            "user.password",
+            None,
+            Some(format!(
+                "{}: ended {} and {}",
+                user.username,
+                app::model::count(sessions, "portal session"),
+                app::model::count(logins, "docker login")
+            )),
+        )
+        .await;
         Ok(())
     }
 

@@ -38,9 +38,13 @@ pub enum Error {
     Forbidden,
     #[error("authentication required")]
     Unauthenticated,
+    /// Throttled: too many failed attempts, or too many at once.
     #[error("too many failed attempts, try again later")]
-    TooManyRequests,
-    /// The account's storage quota would be exceeded; nothing was stored.
+    TooManyRequests { retry_after: std::time::Duration },
+    /// Refused by a limit or rule, with words saying which.
+    #[error("{0}")]
+    Denied(String),
+    /// The account's storage quota would be exceeded.
     #[error("the account's storage quota is exceeded")]
     QuotaExceeded { used: u64, quota: u64 },
     /// The disk is full; what the request wrote was discarded.
@@ -152,6 +156,9 @@ impl From<crate::domain::ParseError> for Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// How many uploads an account may have open at once, unless configured.
+pub const DEFAULT_MAX_OPEN_UPLOADS: u32 = 100;
+
 /// Everything the services need, shared by the registry, the portal and the CLI.
 #[derive(Clone)]
 pub struct Services {
@@ -171,6 +178,8 @@ pub struct Services {
     /// Held while garbage collection runs: one run at a time.
     pub gc_running: Arc<tokio::sync::Mutex<()>>,
     pub metrics: Arc<metrics::Metrics>,
+    /// How many uploads an account may have open at once.
+    pub max_open_uploads: u32,
 }
 
 impl Services {
@@ -187,16 +196,30 @@ impl Services {
             lifecycle: gc::Lifecycle::default(),
             gc_running: Arc::default(),
             metrics: Arc::default(),
+            max_open_uploads: DEFAULT_MAX_OPEN_UPLOADS,
         }
     }
 }
 
-/// Milliseconds since the Unix epoch.
+/// Milliseconds since the Unix epoch, by the server's clock: every lifetime (tokens,
+/// refresh grants, credentials, trash) is measured with it.
+///
+/// `BERTH_TEST_CLOCK_OFFSET_SECS` moves this clock ahead by that many seconds, read
+/// once per process, so that tests can see how Berth behaves days later without
+/// waiting; nothing but a test should set it.
 pub fn now_ms() -> i64 {
+    static OFFSET_MS: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    let offset = *OFFSET_MS.get_or_init(|| {
+        std::env::var("BERTH_TEST_CLOCK_OFFSET_SECS")
+            .ok()
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .map_or(0, |s| s.saturating_mul(1000))
+    });
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+        .saturating_add(offset)
 }
 
 /// RFC 3339 UTC text for a time in Unix milliseconds, e.g. `2026-11-25T20:05:00Z`.

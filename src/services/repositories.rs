@@ -110,6 +110,8 @@ impl Services {
             credential_id: None,
             node_account_id: None,
             ceiling: None,
+            only_account_id: None,
+            grant_id: None,
         }
     }
 

@@ -18,17 +18,42 @@ impl Services {
         Ok(self.db.session_data(id, now_ms()).await?)
     }
 
-    pub async fn save_session(&self, id: &str, data: &str, expires_at_ms: i64) -> Result<()> {
+    /// Stores a session's record; `user_id` is who is signed in on it, if anyone.
+    pub async fn save_session(
+        &self,
+        id: &str,
+        data: &str,
+        expires_at_ms: i64,
+        user_id: Option<i64>,
+    ) -> Result<()> {
         // Expired sessions go now and then, on the way.
         if rand::random::<u8>() == 0 {
             self.db.delete_expired_sessions(now_ms()).await?;
         }
-        Ok(self.db.save_session(id, data, expires_at_ms).await?)
+        Ok(self
+            .db
+            .save_session(id, data, expires_at_ms, user_id)
+            .await?)
     }
 
     /// Stores a new session; false when its id is taken.
-    pub async fn create_session(&self, id: &str, data: &str, expires_at_ms: i64) -> Result<bool> {
-        Ok(self.db.create_session(id, data, expires_at_ms).await?)
+    pub async fn create_session(
+        &self,
+        id: &str,
+        data: &str,
+        expires_at_ms: i64,
+        user_id: Option<i64>,
+    ) -> Result<bool> {
+        Ok(self
+            .db
+            .create_session(id, data, expires_at_ms, user_id)
+            .await?)
+    }
+
+    /// Whether a session still exists (it ends on sign-out, expiry or a password
+    /// change).
+    pub async fn session_is_current(&self, id: &str) -> Result<bool> {
+        Ok(self.db.session_exists(id, now_ms()).await?)
     }
 
     pub async fn delete_session(&self, id: &str) -> Result<()> {

@@ -1,4 +1,5 @@
-//! Registry bearer tokens (short-lived JWTs, HS256) and refresh tokens.
+//! Registry bearer tokens (short-lived JWTs, HS256) and refresh tokens. Lifetimes are
+//! checked against the server's clock (`services::now_ms`), not the library's.
 
 use super::access::Principal;
 use super::{Error, Result};
@@ -9,9 +10,12 @@ use std::path::Path;
 
 /// How long a registry token is valid. Clients fetch a new one per operation.
 pub const ACCESS_TOKEN_SECONDS: u64 = 300;
-/// How long a refresh token (containerd, buildkit) is valid.
-pub const REFRESH_TOKEN_SECONDS: u64 = 24 * 3600;
+/// The `exp` of a refresh token whose source does not expire by itself: what it
+/// lives by is checked on every use instead (see `Services::redeem_refresh_token`).
+pub const OPEN_ENDED_SECONDS: u64 = 10 * 365 * 86_400;
 const ISSUER: &str = "berth";
+/// Clock skew tolerated on `exp`.
+const LEEWAY_SECONDS: u64 = 5;
 
 /// One granted resource in a token, as in the Docker token specification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +43,9 @@ pub struct Claims {
     /// "refresh" for refresh tokens, absent for access tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub typ: Option<String>,
+    /// For a refresh token from a password login: the refresh grant it lives by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rid: Option<i64>,
 }
 
 impl Claims {
@@ -83,34 +90,58 @@ impl TokenKeys {
         }
     }
 
-    pub fn issue(
+    /// An access token granting `access`, for [`ACCESS_TOKEN_SECONDS`].
+    pub fn issue_access(
         &self,
         principal: Option<&Principal>,
         service: &str,
         access: Vec<GrantedAccess>,
-        refresh: bool,
     ) -> Result<(String, u64)> {
         let now = unix_now();
-        let ttl = if refresh {
-            REFRESH_TOKEN_SECONDS
-        } else {
-            ACCESS_TOKEN_SECONDS
-        };
-        let claims = Claims {
+        let token = self.sign(Claims {
             iss: ISSUER.into(),
             sub: principal.map(|p| p.name.clone()).unwrap_or_default(),
             aud: service.to_owned(),
-            exp: now + ttl,
+            exp: now + ACCESS_TOKEN_SECONDS,
             nbf: now.saturating_sub(10),
             iat: now,
             jti: uuid::Uuid::new_v4().to_string(),
             access,
             prn: principal.cloned(),
-            typ: refresh.then(|| "refresh".to_owned()),
-        };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| Error::Internal(e.into()))?;
-        Ok((token, ttl))
+            typ: None,
+            rid: None,
+        })?;
+        Ok((token, ACCESS_TOKEN_SECONDS))
+    }
+
+    /// A refresh token for `principal`, valid until `expires_at` (Unix seconds) at
+    /// most; `grant` is the refresh grant of a password login.
+    pub fn issue_refresh(
+        &self,
+        principal: &Principal,
+        service: &str,
+        grant: Option<i64>,
+        expires_at: u64,
+    ) -> Result<String> {
+        let now = unix_now();
+        self.sign(Claims {
+            iss: ISSUER.into(),
+            sub: principal.name.clone(),
+            aud: service.to_owned(),
+            exp: expires_at,
+            nbf: now.saturating_sub(10),
+            iat: now,
+            jti: uuid::Uuid::new_v4().to_string(),
+            access: vec![],
+            prn: Some(principal.clone()),
+            typ: Some("refresh".to_owned()),
+            rid: grant,
+        })
+    }
+
+    fn sign(&self, claims: Claims) -> Result<String> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| Error::Internal(e.into()))
     }
 
     /// Verifies signature, issuer and lifetime; `None` for anything else.
@@ -118,10 +149,15 @@ impl TokenKeys {
         let mut v = Validation::new(Algorithm::HS256);
         v.set_issuer(&[ISSUER]);
         v.validate_aud = false;
-        v.leeway = 5;
+        // Expiry is checked below, by the server's clock.
+        v.validate_exp = false;
+        v.set_required_spec_claims(&["iss"]);
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &v)
             .ok()?
             .claims;
+        if claims.exp + LEEWAY_SECONDS <= unix_now() {
+            return None;
+        }
         (claims.typ.as_deref() == refresh.then_some("refresh")).then_some(claims)
     }
 }
@@ -139,11 +175,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+/// Seconds since the Unix epoch, by the server's clock.
+pub fn unix_now() -> u64 {
+    (super::now_ms() / 1000).max(0) as u64
 }
 
 #[cfg(test)]
@@ -158,7 +192,7 @@ mod tests {
             name: "acme/app".into(),
             actions: vec!["pull".into()],
         }];
-        let (t, ttl) = keys.issue(None, "berth", access, false).unwrap();
+        let (t, ttl) = keys.issue_access(None, "berth", access).unwrap();
         assert_eq!(ttl, ACCESS_TOKEN_SECONDS);
         let c = keys.verify(&t, false).unwrap();
         assert!(c.allows("acme/app", Action::Pull));
@@ -174,5 +208,29 @@ mod tests {
         let mut bad = t.clone();
         bad.pop();
         assert!(keys.verify(&bad, false).is_none());
+    }
+
+    #[test]
+    fn refresh_tokens_end_at_their_expiry() {
+        let keys = TokenKeys::from_secret(&[7u8; 32]);
+        let p = Principal {
+            name: "alice".into(),
+            user_id: Some(1),
+            credential_id: None,
+            node_account_id: None,
+            ceiling: None,
+            only_account_id: None,
+            grant_id: None,
+        };
+        let live = keys
+            .issue_refresh(&p, "berth", Some(9), unix_now() + 60)
+            .unwrap();
+        let c = keys.verify(&live, true).unwrap();
+        assert_eq!(c.rid, Some(9));
+        assert!(keys.verify(&live, false).is_none());
+        let dead = keys
+            .issue_refresh(&p, "berth", None, unix_now() - 60)
+            .unwrap();
+        assert!(keys.verify(&dead, true).is_none());
     }
 }

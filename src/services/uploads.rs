@@ -65,10 +65,40 @@ impl PendingHash {
 }
 
 /// Per-upload locks, so two requests never write one upload at once, plus the
-/// running hashes.
+/// running hashes, plus the bytes each account's open uploads hold (so a quota bounds
+/// the disk while bodies stream, not only when blobs are linked).
 #[derive(Default)]
 pub struct UploadLocks {
     map: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<RunningHash>>>>>,
+    open: Mutex<OpenBytes>,
+}
+
+/// The bytes of open uploads, by account, as this process has seen them.
+#[derive(Default)]
+struct OpenBytes {
+    /// Upload id → (account, bytes).
+    uploads: HashMap<String, (i64, u64)>,
+    /// Account → the sum of its uploads' bytes.
+    accounts: HashMap<i64, u64>,
+}
+
+impl OpenBytes {
+    fn set(&mut self, id: &str, account: i64, size: u64) {
+        self.remove(id);
+        self.uploads.insert(id.to_owned(), (account, size));
+        *self.accounts.entry(account).or_default() += size;
+    }
+
+    fn remove(&mut self, id: &str) {
+        if let Some((account, size)) = self.uploads.remove(id)
+            && let Some(total) = self.accounts.get_mut(&account)
+        {
+            *total = total.saturating_sub(size);
+            if *total == 0 {
+                self.accounts.remove(&account);
+            }
+        }
+    }
 }
 
 impl UploadLocks {
@@ -87,7 +117,73 @@ impl UploadLocks {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(id);
+        self.open_bytes().remove(id);
     }
+
+    fn open_bytes(&self) -> std::sync::MutexGuard<'_, OpenBytes> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records what an open upload of `account` holds now.
+    fn track(&self, account: i64, id: &str, size: u64) {
+        self.open_bytes().set(id, account, size);
+    }
+
+    /// Lets `wanted` more bytes into upload `id` of `account` as long as the
+    /// account's open uploads stay within `room` bytes (`None`: no quota); returns
+    /// how many it let in, which is less than `wanted` only at the line.
+    fn grow(&self, account: i64, id: &str, wanted: u64, room: Option<u64>) -> u64 {
+        let mut open = self.open_bytes();
+        let total = open.accounts.get(&account).copied().unwrap_or(0);
+        let granted = match room {
+            None => wanted,
+            Some(room) => wanted.min(room.saturating_sub(total)),
+        };
+        if granted > 0 {
+            let size = open.uploads.get(id).map_or(0, |(_, size)| *size);
+            open.set(id, account, size + granted);
+        }
+        granted
+    }
+
+    /// The bytes `account`'s open uploads hold.
+    fn held_by(&self, account: i64) -> u64 {
+        self.open_bytes()
+            .accounts
+            .get(&account)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Forgets the bytes of uploads that no longer exist (another process expired or
+    /// cancelled them).
+    fn keep_only(&self, existing: &std::collections::HashSet<String>) {
+        let mut open = self.open_bytes();
+        let gone: Vec<String> = open
+            .uploads
+            .keys()
+            .filter(|id| !existing.contains(*id))
+            .cloned()
+            .collect();
+        for id in gone {
+            open.remove(&id);
+        }
+    }
+}
+
+/// How long a body refused mid-stream is still read (and dropped) in the background,
+/// so that a client still sending it receives the refusal instead of a reset.
+const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reads and drops the rest of a refused body, in the background, for at most
+/// [`DRAIN_LIMIT`] (the connection's own stall timeout also ends it).
+fn drain_in_background(mut body: impl BodyStream) {
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(DRAIN_LIMIT, async {
+            while let Some(Ok(_)) = body.next().await {}
+        })
+        .await;
+    });
 }
 
 /// Hashes a body without keeping it; fails unless it matches `digest`.
@@ -109,46 +205,76 @@ async fn verify_only(digest: &Digest, mut body: impl BodyStream) -> Result<u64> 
 
 /// A body stream as the HTTP layer gives it.
 pub trait BodyStream:
-    Stream<Item = std::result::Result<Bytes, std::io::Error>> + Send + Unpin
+    Stream<Item = std::result::Result<Bytes, std::io::Error>> + Send + Unpin + 'static
 {
 }
-impl<T: Stream<Item = std::result::Result<Bytes, std::io::Error>> + Send + Unpin> BodyStream for T {}
+impl<T: Stream<Item = std::result::Result<Bytes, std::io::Error>> + Send + Unpin + 'static>
+    BodyStream for T
+{
+}
 
 type UploadGuard = tokio::sync::OwnedMutexGuard<Option<RunningHash>>;
 
 impl Services {
+    /// Opens an upload session; `Denied` when the account has
+    /// `max_open_uploads` open already.
     pub async fn start_upload(&self, repo: &RepositoryName) -> Result<Upload> {
         let r = self.repository_for_push(repo).await?;
         let id = uuid::Uuid::new_v4().to_string();
         // Row first: a file without a row would be an orphan nothing points to.
-        let upload = self.db.create_upload(&id, r.id, now_ms()).await?;
+        let max = u64::from(self.max_open_uploads);
+        let upload = match self
+            .db
+            .create_upload(&id, r.id, r.account_id, max, now_ms())
+            .await?
+        {
+            Ok(upload) => upload,
+            Err(open) => {
+                return Err(Error::Denied(format!(
+                    "the account has {} open, the most it may have; finish or cancel some first",
+                    app::model::count(open, "upload")
+                )));
+            }
+        };
         if let Err(e) = self.store.create_upload(&id).await {
             let _ = self.db.delete_upload(&id).await;
             return Err(e.into());
         }
+        self.uploads.track(r.account_id, &id, 0);
         Ok(upload)
     }
 
     /// The session, only through the repository that started it.
     pub async fn upload(&self, repo: &RepositoryName, id: &str) -> Result<Upload> {
+        Ok(self.upload_of(repo, id).await?.0)
+    }
+
+    /// The session and the account it belongs to.
+    async fn upload_of(&self, repo: &RepositoryName, id: &str) -> Result<(Upload, i64)> {
         let r = self
             .repository(repo)
             .await
             .map_err(|_| Error::NotFound(Thing::Upload))?;
-        self.db
+        let upload = self
+            .db
             .upload(id, r.id)
             .await?
-            .ok_or(Error::NotFound(Thing::Upload))
+            .ok_or(Error::NotFound(Thing::Upload))?;
+        Ok((upload, r.account_id))
     }
 
     /// The session with its lock held. Unknown ids never reach the lock map, and the
     /// session is checked again once the lock is ours: the previous holder may have
     /// finished or cancelled it.
-    async fn lock_upload(&self, repo: &RepositoryName, id: &str) -> Result<(Upload, UploadGuard)> {
+    async fn lock_upload(
+        &self,
+        repo: &RepositoryName,
+        id: &str,
+    ) -> Result<(Upload, i64, UploadGuard)> {
         self.upload(repo, id).await?;
         let guard = self.uploads.lock_for(id).lock_owned().await;
-        match self.upload(repo, id).await {
-            Ok(upload) => Ok((upload, guard)),
+        match self.upload_of(repo, id).await {
+            Ok((upload, account)) => Ok((upload, account, guard)),
             Err(e) => {
                 drop(guard);
                 self.uploads.forget(id);
@@ -159,7 +285,7 @@ impl Services {
 
     /// How many bytes an upload of the repository has received.
     pub async fn upload_status(&self, repo: &RepositoryName, id: &str) -> Result<u64> {
-        let (_, _guard) = self.lock_upload(repo, id).await?;
+        let (_, _, _guard) = self.lock_upload(repo, id).await?;
         Ok(self.store.upload_size(id).await?)
     }
 
@@ -172,39 +298,44 @@ impl Services {
         range: Option<ContentRange>,
         body: impl BodyStream,
     ) -> Result<u64> {
-        let (upload, mut running) = self.lock_upload(repo, id).await?;
+        let (upload, account, mut running) = self.lock_upload(repo, id).await?;
         let size = self.store.upload_size(id).await?;
         if let Some(r) = range
             && r.start != size
         {
             return Err(Error::Invalid(Invalid::Range { size }));
         }
-        let new_size = self.write_chunk(id, size, &mut running, body).await?;
-        // A chunked upload that already outgrew the account's quota stops here rather
-        // than at its last chunk; the final check happens when the blob is linked.
-        if let Some((used, quota)) = self.db.quota_of_repository(upload.repository_id).await?
-            && used + new_size as i64 > quota
-        {
-            self.discard_upload(id).await?;
-            drop(running);
-            self.uploads.forget(id);
-            return Err(Error::QuotaExceeded {
-                used: used.max(0) as u64,
-                quota: quota.max(0) as u64,
-            });
-        }
-        Ok(new_size)
+        self.write_chunk(
+            id,
+            size,
+            &mut running,
+            (account, upload.repository_id),
+            body,
+        )
+        .await
     }
 
     /// Writes one request's bytes at `size`. On any error the writer thread is waited
     /// for before returning, so nothing writes the file once the lock is released.
+    ///
+    /// The bytes count against the account's quota as they stream (`owner` is the
+    /// account and the repository): a body that crosses it is cut off at the line,
+    /// what arrived up to there is kept, and the rest of the body is drained in the
+    /// background while the client is told `QuotaExceeded`.
     async fn write_chunk(
         &self,
         id: &str,
         size: u64,
         running: &mut Option<RunningHash>,
+        owner: (i64, i64),
         mut body: impl BodyStream,
     ) -> Result<u64> {
+        let (account, repository_id) = owner;
+        self.uploads.track(account, id, size);
+        // The room open uploads may fill: the quota less what the account's blobs use.
+        let quota = self.db.quota_of_repository(repository_id).await?;
+        let room = quota.map(|(used, quota)| (quota - used).max(0) as u64);
+        let mut over_quota = false;
         let previous = match running.take() {
             Some(h) if h.size == size => Some(h.hasher),
             _ if size == 0 => Some(PendingHash::Ready(Box::new(Hasher::new(Algorithm::Sha256)))),
@@ -231,9 +362,12 @@ impl Services {
                     next => next,
                 };
                 if let Some(Ok(chunk)) = &next {
-                    written += chunk.len() as u64;
-                    batch.extend_from_slice(chunk);
-                    if batch.len() < BATCH {
+                    let granted = self.uploads.grow(account, id, chunk.len() as u64, room) as usize;
+                    written += granted as u64;
+                    batch.extend_from_slice(&chunk[..granted]);
+                    if granted < chunk.len() {
+                        over_quota = true;
+                    } else if batch.len() < BATCH {
                         continue;
                     }
                 }
@@ -247,7 +381,7 @@ impl Services {
                     }
                     sink.write(ready).await?;
                 }
-                if next.is_none() {
+                if next.is_none() || over_quota {
                     return Ok(broken);
                 }
             }
@@ -264,9 +398,8 @@ impl Services {
                         tracing::error!(upload = id, "storage full: upload discarded");
                         self.store.delete_upload(id).await?;
                         self.db.delete_upload(id).await?;
-                        // Read the rest of the body (and drop it), so the client, still sending,
-                        // gets the answer instead of a reset connection.
-                        while let Some(Ok(_)) = body.next().await {}
+                        self.uploads.forget(id);
+                        drain_in_background(body);
                     }
                     return Err(e);
                 }
@@ -278,6 +411,14 @@ impl Services {
             size: new_size,
             hasher: PendingHash::Hashing(job),
         });
+        if over_quota {
+            drain_in_background(body);
+            let (used, quota) = quota.unwrap_or_default();
+            return Err(Error::QuotaExceeded {
+                used: used.max(0) as u64 + self.uploads.held_by(account),
+                quota: quota.max(0) as u64,
+            });
+        }
         match broken {
             None => Ok(new_size),
             Some(e) => Err(Error::Invalid(Invalid::Request(format!(
@@ -296,7 +437,7 @@ impl Services {
         range: Option<ContentRange>,
         body: impl BodyStream,
     ) -> Result<u64> {
-        let (upload, mut running) = self.lock_upload(repo, id).await?;
+        let (upload, account, mut running) = self.lock_upload(repo, id).await?;
         let received = self.store.upload_size(id).await?;
         if let Some(r) = range
             && r.start != received
@@ -334,7 +475,15 @@ impl Services {
             }
             return Ok(size);
         }
-        let size = self.write_chunk(id, received, &mut running, body).await?;
+        let size = self
+            .write_chunk(
+                id,
+                received,
+                &mut running,
+                (account, upload.repository_id),
+                body,
+            )
+            .await?;
         let running_hash = match running.take() {
             Some(h) if h.size == size => h.hasher.get().await,
             _ => None,
@@ -376,7 +525,7 @@ impl Services {
 
     /// Cancels an upload and deletes what it received.
     pub async fn cancel_upload(&self, repo: &RepositoryName, id: &str) -> Result<()> {
-        let (_, guard) = self.lock_upload(repo, id).await?;
+        let (_, _, guard) = self.lock_upload(repo, id).await?;
         self.discard_upload(id).await?;
         drop(guard);
         self.uploads.forget(id);
@@ -433,6 +582,7 @@ impl Services {
             self.uploads.forget(&id);
             expired += 1;
         }
+        self.uploads.keep_only(&sessions);
         for (id, modified) in files {
             if !sessions.contains(&id) && modified < idle_since {
                 // Left behind by a deleted repository or a crash.
@@ -443,9 +593,10 @@ impl Services {
         Ok(expired)
     }
 
-    /// At startup, before any request: forgets upload sessions whose file is gone. A
+    /// At startup, before any request: forgets upload sessions whose file is gone (a
     /// crash after an upload's bytes were moved into place but before the transaction
-    /// recording them committed leaves such a row (its client never got a 201).
+    /// recording them committed leaves such a row; its client never got a 201), and
+    /// counts the bytes the others hold against their accounts' quotas.
     pub async fn recover_uploads(&self) -> Result<u64> {
         let files: std::collections::HashSet<String> = self
             .store
@@ -455,10 +606,13 @@ impl Services {
             .map(|(id, _)| id)
             .collect();
         let mut forgotten = 0;
-        for (id, _) in self.db.all_uploads().await? {
+        for (id, account) in self.db.uploads_by_account().await? {
             if !files.contains(&id) {
                 self.db.delete_upload(&id).await?;
                 forgotten += 1;
+            } else {
+                self.uploads
+                    .track(account, &id, self.store.upload_size(&id).await?);
             }
         }
         Ok(forgotten)

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod portal;
+pub mod tls;
 pub use portal::*;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_berth");
@@ -47,11 +48,26 @@ impl Server {
     }
 
     pub fn start_in_with(data: &Path, flags: &[&str]) -> Self {
+        Self::start_in_env(data, flags, &[])
+    }
+
+    /// Starts a server on a data folder with extra flags and environment variables
+    /// (`BERTH_TEST_CLOCK_OFFSET_SECS` to see days ahead). A `--listen` in `flags`
+    /// overrides the free port.
+    pub fn start_in_env(data: &Path, flags: &[&str], env: &[(&str, &str)]) -> Self {
+        let listen = if flags.contains(&"--listen") {
+            vec![]
+        } else {
+            vec!["--listen", "127.0.0.1:0"]
+        };
         let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg("serve")
+            .args(listen)
+            .arg("--data-dir")
             .arg(data)
             .args(database_flags(data))
             .args(flags)
+            .envs(env.iter().copied())
             .env(
                 "BERTH_LOG",
                 std::env::var("BERTH_TEST_LOG").unwrap_or_else(|_| "info".into()),
@@ -67,10 +83,13 @@ impl Server {
         std::thread::spawn(move || {
             let mut tx = Some(tx);
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(i) = line.find("listening on http://")
+                let marker = ["listening on http://", "listening on https://"]
+                    .into_iter()
+                    .find_map(|m| line.find(m).map(|i| i + m.len()));
+                if let Some(i) = marker
                     && let Some(t) = tx.take()
                 {
-                    let rest = &line[i + "listening on http://".len()..];
+                    let rest = &line[i..];
                     let addr: String = rest
                         .chars()
                         .take_while(|c| *c != ';' && !c.is_whitespace())

@@ -7,8 +7,38 @@ use std::net::TcpStream;
 
 /// Signs in through the server function's form endpoint; returns the session cookie.
 pub fn sign_in(s: &Server, user: &str, password: &str) -> Resp {
+    sign_in_with(
+        s,
+        &format!("username={user}&password={}", password.replace(' ', "+")),
+    )
+}
+
+/// Signs in as the form does when the sign-in page was sent a page to return to.
+pub fn sign_in_to(s: &Server, user: &str, password: &str, next: &str) -> Resp {
+    let next: String = url_encode(next);
+    sign_in_with(
+        s,
+        &format!(
+            "username={user}&password={}&next={next}",
+            password.replace(' ', "+")
+        ),
+    )
+}
+
+/// Percent-encodes a form value.
+pub fn url_encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn sign_in_with(s: &Server, body: &str) -> Resp {
     let c = Client::new(s);
-    let body = format!("username={user}&password={}", password.replace(' ', "+"));
     c.send(
         "POST",
         "/api/sign_in",
@@ -75,6 +105,21 @@ impl EventStream {
         }
         let code = status.split(' ').nth(1).unwrap_or("0").parse().unwrap_or(0);
         (code, Self { reader })
+    }
+
+    /// Whether the server ends the stream (the chunked body's last chunk, or the
+    /// connection closed) within `within`.
+    pub fn wait_for_end(&mut self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            let mut line = String::new();
+            match self.reader.read_line(&mut line) {
+                Ok(0) => return true,
+                Ok(_) if line == "0\r\n" => return true,
+                _ => {}
+            }
+        }
+        false
     }
 
     pub fn wait_for(&mut self, want: &str, within: Duration) -> Option<String> {

@@ -68,9 +68,12 @@ pub async fn create_account(name: String) -> Result<(), ServerFnError> {
 pub async fn change_password(current: String, new: String) -> Result<(), ServerFnError> {
     use crate::server::Ports;
     let user_id = super::session::session_user_id().await?;
+    // The person's other sessions end; this one stays signed in.
+    let session: tower_sessions::Session = leptos_axum::extract().await?;
+    let this_session = session.id().map(|id| id.to_string());
     expect_context::<Ports>()
         .accounts
-        .change_password(user_id, &current, &new)
+        .change_password(user_id, &current, &new, this_session.as_deref())
         .await
         .map_err(super::refused)
 }

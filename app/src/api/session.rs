@@ -1,6 +1,8 @@
 //! Signing in and out, and who is signed in.
 
 use crate::model::SessionUser;
+#[cfg(feature = "ssr")]
+use crate::model::SignInRefusal;
 use leptos::prelude::*;
 
 /// The session key holding the signed-in user's id.
@@ -28,13 +30,50 @@ pub async fn user_in_session(session: &tower_sessions::Session) -> Option<i64> {
     Some(user_id)
 }
 
-/// The signed-in user's id, or an error asking to sign in.
+/// The signed-in user's id, or an error asking to sign in (answered with 401).
 #[cfg(feature = "ssr")]
 pub async fn session_user_id() -> Result<i64, ServerFnError> {
     let session: tower_sessions::Session = leptos_axum::extract().await?;
     user_in_session(&session)
         .await
-        .ok_or_else(|| ServerFnError::new("Please sign in."))
+        .ok_or_else(|| super::refused(crate::server::Refusal::new(401, "Please sign in.")))
+}
+
+/// Where a sign-in may send someone back to: a path on this site (`/r/acme/app`),
+/// never another site (`//evil.example`, `https://…`, `/\evil.example`).
+pub fn safe_return_path(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 2048
+        && !next.chars().any(|c| c.is_control() || c == '\\')
+        && !next.starts_with("/sign-in");
+    ok.then_some(next)
+}
+
+/// Where people land after signing in when they asked for no page: a member of exactly
+/// one account sees that account's repositories; anyone else the list of accounts.
+#[cfg(feature = "ssr")]
+fn landing(user: Option<&SessionUser>) -> String {
+    match user {
+        Some(u) if !u.site_admin && u.accounts.len() == 1 => {
+            format!("/a/{}", u.accounts[0].account)
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+/// Whether a server function was posted by a plain HTML form (no JavaScript).
+#[cfg(feature = "ssr")]
+fn from_plain_form() -> bool {
+    use_context::<http::request::Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.contains("text/html"))
+        })
+        .unwrap_or(false)
 }
 
 /// The host the browser reached us at, for pull URIs and commands.
@@ -50,12 +89,13 @@ pub fn request_host() -> String {
         .unwrap_or_else(|| "localhost".to_owned())
 }
 
-/// Signs the user in on this session and sends them to the start page. The session
+/// Signs the user in on this session and sends them to `destination`. The session
 /// gets a new id, so an id planted before sign-in cannot be ridden.
 #[cfg(feature = "ssr")]
 async fn start_session(
     session: &tower_sessions::Session,
     user_id: i64,
+    destination: &str,
 ) -> Result<(), ServerFnError> {
     session
         .cycle_id()
@@ -69,28 +109,64 @@ async fn start_session(
         .insert(SIGNED_IN_KEY, super::now_ms() / 1000)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
-    leptos_axum::redirect("/");
+    leptos_axum::redirect(destination);
     Ok(())
 }
 
+/// Signs in; `next` is the page to return to (see [`safe_return_path`]). A refusal
+/// sends a plain form back to the sign-in page, which says why; a script is answered
+/// with the refusal and its status (401, or 429 when throttled).
 #[server(endpoint = "sign_in")]
-pub async fn sign_in(username: String, password: String) -> Result<(), ServerFnError> {
-    use crate::server::Ports;
+pub async fn sign_in(
+    username: String,
+    password: String,
+    #[server(default)] next: Option<String>,
+) -> Result<(), ServerFnError> {
+    use crate::server::{Ports, Refusal};
     let ports = expect_context::<Ports>();
     let session: tower_sessions::Session = leptos_axum::extract().await?;
     let client = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .await
         .ok()
         .map(|c| c.0.ip());
+    let next = next.as_deref().and_then(safe_return_path);
     let user_id = match ports.auth.sign_in(username.trim(), &password, client).await {
         Ok(id) => id,
         Err(refusal) => {
-            // Back to the form, which says why; works with and without JavaScript.
-            leptos_axum::redirect(&format!("/sign-in?error={}", refusal.code()));
-            return Ok(());
+            if from_plain_form() {
+                let back = match next {
+                    Some(n) => format!("/sign-in?error={}&next={}", refusal.code(), url_encode(n)),
+                    None => format!("/sign-in?error={}", refusal.code()),
+                };
+                leptos_axum::redirect(&back);
+                return Ok(());
+            }
+            let status = match refusal {
+                SignInRefusal::BadCredentials => 401,
+                SignInRefusal::TooManyAttempts => 429,
+                SignInRefusal::Unavailable => 503,
+            };
+            return Err(super::refused(Refusal::new(status, refusal.message())));
         }
     };
-    start_session(&session, user_id).await
+    let destination = match next {
+        Some(n) => n.to_owned(),
+        None => landing(ports.auth.user(user_id).await.as_ref()),
+    };
+    start_session(&session, user_id, &destination).await
+}
+
+/// Percent-encodes a query value.
+#[cfg(feature = "ssr")]
+fn url_encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[server(endpoint = "setup")]
@@ -102,7 +178,7 @@ pub async fn setup(token: String, username: String, password: String) -> Result<
         .create_first_admin(&token, username.trim(), &password)
         .await
         .map_err(super::refused)?;
-    start_session(&session, user_id).await
+    start_session(&session, user_id, "/").await
 }
 
 #[server(endpoint = "sign_out")]
@@ -119,7 +195,9 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
 #[server(endpoint = "me")]
 pub async fn current_user() -> Result<Option<SessionUser>, ServerFnError> {
     use crate::server::Ports;
-    let Ok(user_id) = session_user_id().await else {
+    // No session is an answer here, not a refusal: the page renders signed out.
+    let session: tower_sessions::Session = leptos_axum::extract().await?;
+    let Some(user_id) = user_in_session(&session).await else {
         return Ok(None);
     };
     Ok(expect_context::<Ports>().auth.user(user_id).await)
@@ -130,5 +208,30 @@ pub fn error_text(e: &ServerFnError) -> String {
     match e {
         ServerFnError::ServerError(m) => m.clone(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_return_path;
+
+    #[test]
+    fn only_paths_on_this_site_are_returned_to() {
+        assert_eq!(safe_return_path("/r/acme/app"), Some("/r/acme/app"));
+        assert_eq!(
+            safe_return_path("/a/acme?sort=size"),
+            Some("/a/acme?sort=size")
+        );
+        for bad in [
+            "//evil.example/x",
+            "https://evil.example",
+            "/\\evil.example",
+            "evil",
+            "",
+            "/a\nb",
+            "/sign-in?next=/x",
+        ] {
+            assert_eq!(safe_return_path(bad), None, "{bad:?}");
+        }
     }
 }

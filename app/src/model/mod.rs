@@ -72,6 +72,11 @@ pub struct DockerLoginCommand {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRow {
     pub id: i64,
+    /// "token" for a personal access token, "login" for a Docker Login button
+    /// credential.
+    pub kind: String,
+    /// For a Docker Login button credential: the one account it works in.
+    pub account: Option<String>,
     pub name: String,
     pub access: String,
     pub created_at_ms: i64,
@@ -114,6 +119,8 @@ pub struct ActivityRow {
     pub action: String,
     pub repository: Option<String>,
     pub detail: Option<String>,
+    /// The client's address (after trusted proxies); none for the command line.
+    pub client: Option<String>,
 }
 
 /// A page of an account's audit log.
@@ -229,6 +236,38 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
+/// A count with its noun agreeing: "1 tag", "2 tags", "1 repository", "3
+/// repositories". Every page says numbers through this.
+pub fn count(n: u64, noun: &str) -> String {
+    format!("{n} {}", noun_for(n, noun))
+}
+
+/// The noun alone, singular for one and plural otherwise ("Delete 2 repositories?").
+pub fn noun_for(n: u64, noun: &str) -> String {
+    if n == 1 {
+        return noun.to_owned();
+    }
+    let consonant_y = noun.len() > 1
+        && noun.ends_with('y')
+        && !noun[..noun.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u']);
+    if consonant_y {
+        format!("{}ies", &noun[..noun.len() - 1])
+    } else if noun.ends_with(['s', 'x']) || noun.ends_with("sh") || noun.ends_with("ch") {
+        format!("{noun}es")
+    } else {
+        format!("{noun}s")
+    }
+}
+
+/// A wait as people say it: "1 second", "32 seconds", "15 minutes".
+pub fn human_wait(secs: u64) -> String {
+    match secs {
+        0..120 => count(secs.max(1), "second"),
+        120..7200 => count(secs.div_ceil(60), "minute"),
+        _ => count(secs.div_ceil(3600), "hour"),
+    }
+}
+
 /// How long ago, as people say it: "just now", "5 minutes ago", "3 days ago".
 pub fn time_ago(then_ms: i64, now_ms: i64) -> String {
     let secs = (now_ms - then_ms).max(0) / 1000;
@@ -240,7 +279,7 @@ pub fn time_ago(then_ms: i64, now_ms: i64) -> String {
         2_592_000..31_536_000 => (secs / 2_592_000, "month"),
         _ => (secs / 31_536_000, "year"),
     };
-    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+    format!("{} ago", count(n as u64, unit))
 }
 
 #[cfg(test)]
@@ -253,6 +292,22 @@ mod tests {
         assert_eq!(super::time_ago(now - 3 * 3_600_000, now), "3 hours ago");
         assert_eq!(super::time_ago(now - 2 * 86_400_000, now), "2 days ago");
         assert_eq!(super::time_ago(now + 10_000, now), "just now");
+    }
+
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        use super::count;
+        assert_eq!(count(1, "tag"), "1 tag");
+        assert_eq!(count(2, "tag"), "2 tags");
+        assert_eq!(count(0, "tag"), "0 tags");
+        assert_eq!(count(1, "repository"), "1 repository");
+        assert_eq!(count(3, "repository"), "3 repositories");
+        assert_eq!(count(2, "day"), "2 days");
+        assert_eq!(count(2, "entry"), "2 entries");
+        assert_eq!(count(2, "index"), "2 indexes");
+        assert_eq!(super::human_wait(1), "1 second");
+        assert_eq!(super::human_wait(32), "32 seconds");
+        assert_eq!(super::human_wait(900), "15 minutes");
     }
 
     #[test]

@@ -71,6 +71,7 @@ pub fn ActivityPage() -> impl IntoView {
                                     <th scope="col">"What"</th>
                                     <th scope="col">"Repository"</th>
                                     <th scope="col">"Details"</th>
+                                    <th scope="col">"From"</th>
                                 </tr></thead>
                                 <tbody>
                                     {l.rows.into_iter().map(|e| view! {
@@ -80,12 +81,13 @@ pub fn ActivityPage() -> impl IntoView {
                                             <td class="action">{e.action}</td>
                                             <td>{e.repository.unwrap_or_default()}</td>
                                             <td><code>{e.detail.unwrap_or_default()}</code></td>
+                                            <td class="client">{e.client.unwrap_or_else(|| "command line".to_owned())}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
                             </table>
                             <nav class="pager" aria-label="Pages">
-                                <span class="muted">{format!("{} events — page {} of {}", l.total, l.page, pages)}</span>
+                                <span class="muted">{format!("{} — page {} of {}", crate::model::count(l.total, "event"), l.page, pages)}</span>
                                 {(l.page > 1).then(|| view! { <a rel="prev" href=page_link(l.page - 1)>"Newer"</a> })}
                                 {(l.page < pages).then(|| view! { <a rel="next" href=page_link(l.page + 1)>"Older"</a> })}
                             </nav>

@@ -24,11 +24,14 @@ pub fn SignInPage() -> impl IntoView {
                 .map(|e| error_text(&e))
         })
     };
+    // The page to return to once signed in (the server checks it is one of ours).
+    let next = move || query.read().get("next").unwrap_or_default();
     view! {
         <Title text="Sign in — Berth"/>
         <section class="card narrow" aria-labelledby="sign-in-heading">
             <h1 id="sign-in-heading">"Sign in"</h1>
             <ActionForm action=action>
+                <input type="hidden" name="next" value=next/>
                 <div class="field">
                     <label for="username">"Username"</label>
                     <input id="username" name="username" autocomplete="username" required/>

@@ -20,7 +20,7 @@ pub fn TokensPage() -> impl IntoView {
         <div class="page-head"><h1>"Access tokens"</h1></div>
         <section class="card" aria-labelledby="new-token">
             <h2 id="new-token">"New token"</h2>
-            <p class="muted">"Use a token instead of your password for docker login, CI and scripts."</p>
+            <p class="muted">"Use a token instead of your password for docker login, CI and scripts. The 24-hour credentials of an account's Docker Login button are listed here too."</p>
             <ActionForm action=create attr:class="token-form">
                 <div class="field">
                     <label for="label">"Name"</label>
@@ -74,9 +74,15 @@ pub fn TokensPage() -> impl IntoView {
                                 <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                             </tr></thead>
                             <tbody>
-                                {list.into_iter().map(|t| view! {
+                                {list.into_iter().map(|t| {
+                                    let name = match (t.kind.as_str(), &t.account) {
+                                        ("login", Some(a)) => format!("Docker Login ({a})"),
+                                        ("login", None) => "Docker Login".to_owned(),
+                                        _ => t.name.clone(),
+                                    };
+                                    view! {
                                     <tr>
-                                        <td class="name">{t.name.clone()}</td>
+                                        <td class="name">{name.clone()}</td>
                                         <td>{t.access.clone()}</td>
                                         <td>{format_time(t.created_at_ms)}</td>
                                         <td>{t.expires_at_ms.map(format_time).unwrap_or_else(|| "never".into())}</td>
@@ -88,12 +94,12 @@ pub fn TokensPage() -> impl IntoView {
                                                 <ActionForm action=revoke attr:class="inline">
                                                     <input type="hidden" name="id" value=t.id/>
                                                     <button type="submit" class="danger-outline"
-                                                        aria-label=format!("Revoke token {}", t.name)>"Revoke"</button>
+                                                        aria-label=format!("Revoke token {name}")>"Revoke"</button>
                                                 </ActionForm>
                                             }.into_any()
                                         }}</td>
                                     </tr>
-                                }).collect_view()}
+                                }}).collect_view()}
                             </tbody>
                         </table>
                     }.into_any(),

@@ -187,7 +187,15 @@ pub trait AccountPort: Send + Sync {
     /// Every account (for site admins).
     async fn accounts(&self, user_id: i64) -> Result<Vec<AccountRow>, Refusal>;
     async fn create_account(&self, user_id: i64, name: &str) -> Result<(), Refusal>;
-    async fn change_password(&self, user_id: i64, current: &str, new: &str) -> Result<(), Refusal>;
+    /// Changes the user's password; their sessions but `keep_session` end, and so
+    /// does every `docker login` made with the old password.
+    async fn change_password(
+        &self,
+        user_id: i64,
+        current: &str,
+        new: &str,
+        keep_session: Option<&str>,
+    ) -> Result<(), Refusal>;
     /// An account's trash, newest first.
     async fn trash(&self, user_id: i64, account: &str) -> Result<Vec<TrashRow>, Refusal>;
     async fn restore(&self, user_id: i64, account: &str, id: i64) -> Result<(), Refusal>;
