@@ -10,7 +10,7 @@ export CARGO_TERM_COLOR ?= never
 
 BIN := $(CARGO_TARGET_DIR)/release/berth
 
-.PHONY: run build test deps test-deps site bench bench-portal load fmt lint
+.PHONY: run build test deps test-deps site static image bench bench-portal load fmt lint
 
 ## Build (release) and start Berth on 127.0.0.1:5000 with its data in ./berth-data.
 run: build
@@ -27,9 +27,18 @@ build: deps site
 site: deps
 	bash .ci/build-site
 
+## The static (musl) release binary the container image holds.
+static: deps site
+	bash .ci/build-static >/dev/null
+
+## The container image (FROM scratch, UID 65532, data in /data) with the docker engine
+## at $$DOCKER_HOST; the tag is $$BERTH_IMAGE or berth:VERSION.
+image: static
+	bash .ci/image "$(CARGO_TARGET_DIR)/x86_64-unknown-linux-musl/release/berth"
+
 ## Every test: formatting, lints, unit, integration (on SQLite, then on PostgreSQL), real
-## clients, conformance, then the browser journeys.
-test: deps test-deps site
+## clients, the container image, conformance, then the browser journeys.
+test: deps test-deps site static
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	{ cargo test --release --locked -p berth -p app -- --test-threads=4 && \

@@ -12,7 +12,7 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(
     name = "berth",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("BERTH_COMMIT"), ")"),
     about = "Private container registry with a customer portal"
 )]
 pub struct Cli {
@@ -51,6 +51,19 @@ pub enum Command {
         /// Upload sessions older than this count as abandoned.
         #[arg(long, default_value = "24h", value_parser = crate::config::parse_period)]
         upload_expiry: Duration,
+    },
+    /// Copy the data folder (SQLite and blobs) into a new folder while the server runs;
+    /// exits 1 with a one-line reason when it cannot.
+    Backup {
+        /// The folder to write; it must not exist or be empty.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Put a backup into the (empty) data folder; refused while a server uses it.
+    Restore {
+        /// A folder written by `berth backup`.
+        #[arg(long)]
+        from: std::path::PathBuf,
     },
     /// Collect garbage now, beside a running server or not: unreferenced manifests,
     /// blobs, abandoned uploads and expired trash.
@@ -190,6 +203,30 @@ fn read_password() -> Result<String, Failure> {
     Ok(password)
 }
 
+/// `berth restore`, which runs before any data folder is opened.
+pub async fn run_restore(
+    data: &DataArgs,
+    from: &std::path::Path,
+    json_mode: bool,
+) -> Result<(), Failure> {
+    let copied = crate::backup::restore(data, from)
+        .await
+        .map_err(|message| Failure { message, code: 1 })?;
+    emit(
+        json_mode,
+        json!({"from": from.display().to_string(), "data_dir": data.data_dir.display().to_string(),
+               "blobs": copied.blobs, "bytes": copied.bytes}),
+        format!(
+            "restored {} into {}: the database and {} ({} bytes)",
+            from.display(),
+            data.data_dir.display(),
+            app::model::count(copied.blobs, "blob"),
+            copied.bytes
+        ),
+    );
+    Ok(())
+}
+
 /// Prints the outcome: the JSON object, or the text line.
 fn emit(json_mode: bool, value: serde_json::Value, text: String) {
     if json_mode {
@@ -202,12 +239,30 @@ fn emit(json_mode: bool, value: serde_json::Value, text: String) {
 /// Runs an admin command against the services.
 pub async fn run_admin(
     services: &Services,
+    data: &DataArgs,
     command: Command,
     json_mode: bool,
 ) -> Result<(), Failure> {
     let actor = "cli";
     match command {
-        Command::Serve(_) => unreachable!("serve is handled by main"),
+        Command::Serve(_) | Command::Restore { .. } => {
+            unreachable!("serve and restore are handled by main")
+        }
+        Command::Backup { to } => {
+            let copied = crate::backup::backup(services, data, &to)
+                .await
+                .map_err(|message| Failure { message, code: 1 })?;
+            emit(
+                json_mode,
+                json!({"to": to.display().to_string(), "blobs": copied.blobs, "bytes": copied.bytes}),
+                format!(
+                    "backed up to {}: the database and {} ({} bytes)",
+                    to.display(),
+                    app::model::count(copied.blobs, "blob"),
+                    copied.bytes
+                ),
+            );
+        }
         Command::Fsck {
             repair,
             upload_expiry,
@@ -292,10 +347,10 @@ pub async fn run_admin(
                 .iter()
                 .map(|a| {
                     format!(
-                        "{}\t{} repositories\t{} members\t{} bytes used{}",
+                        "{}\t{}\t{}\t{} bytes used{}",
                         a.account.name,
-                        a.repositories,
-                        a.members,
+                        app::model::count(a.repositories, "repository"),
+                        app::model::count(a.members, "member"),
                         a.storage,
                         a.account
                             .quota_bytes

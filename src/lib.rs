@@ -1,6 +1,7 @@
 //! Berth: a multi-tenant private container registry with a customer portal, in one
 //! binary. See README.md for the code map and the invariants.
 
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod connections;

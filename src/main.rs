@@ -1,6 +1,6 @@
 //! The `berth` binary.
 
-use berth::cli::{Cli, Command, run_admin};
+use berth::cli::{Cli, Command, run_admin, run_restore};
 use berth::startup;
 use clap::Parser;
 
@@ -20,6 +20,13 @@ fn main() {
                     1
                 }
             },
+            Command::Restore { from } => match run_restore(&cli.data, &from, cli.json).await {
+                Ok(()) => 0,
+                Err(f) => {
+                    eprintln!("berth: {}", f.message);
+                    f.code
+                }
+            },
             command => {
                 let services = match startup::open(&cli.data).await {
                     Ok(s) => s,
@@ -28,7 +35,7 @@ fn main() {
                         return 1;
                     }
                 };
-                let result = run_admin(&services, command, cli.json).await;
+                let result = run_admin(&services, &cli.data, command, cli.json).await;
                 services.db.clone().close().await;
                 match result {
                     Ok(()) => 0,

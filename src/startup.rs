@@ -272,9 +272,48 @@ async fn get_healthz(State(services): State<Services>) -> impl IntoResponse {
     (StatusCode::OK, "ok")
 }
 
+/// The lock a running server holds on its data folder, so that a second server (or a
+/// restore) cannot use the folder at the same time. The kernel releases it when the
+/// process ends, however it ends.
+pub struct DataDirLock(#[allow(dead_code)] std::fs::File);
+
+const LOCK_FILE: &str = "berth.lock";
+
+/// Takes the data folder's lock, or says that another server holds it.
+pub fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<DataDirLock> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating the data folder {}", dir.display()))?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(LOCK_FILE))
+        .with_context(|| format!("opening {}", dir.join(LOCK_FILE).display()))?;
+    if !try_lock(&file) {
+        anyhow::bail!("another berth serve uses the data folder {}", dir.display());
+    }
+    Ok(DataDirLock(file))
+}
+
+/// Whether a running server holds the data folder's lock.
+pub fn data_dir_in_use(dir: &std::path::Path) -> bool {
+    match std::fs::File::open(dir.join(LOCK_FILE)) {
+        // Taking it succeeds only when nobody holds it; closing the file gives it back.
+        Ok(file) => !try_lock(&file),
+        Err(_) => false,
+    }
+}
+
+fn try_lock(file: &std::fs::File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock only reads the descriptor, which `file` keeps open.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+}
+
 /// `berth serve`.
 pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
     init_logging(args.log_format);
+    let _lock = lock_data_dir(&data.data_dir)?;
     let mut services = open(data).await?;
     services.lifecycle = crate::services::gc::Lifecycle {
         trash_retention: args.trash_retention,

@@ -256,3 +256,78 @@ fn a_certificate_that_cannot_be_served_stops_the_start() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("does not belong to the certificate"), "{err}");
 }
+
+/// Reads until the server closes the connection; how long that took.
+fn closed_within(mut read: impl std::io::Read, limit: Duration) -> Option<Duration> {
+    let started = Instant::now();
+    let mut buf = [0u8; 4096];
+    while started.elapsed() < limit {
+        match read.read(&mut buf) {
+            Ok(0) => return Some(started.elapsed()),
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return Some(started.elapsed()),
+        }
+    }
+    None
+}
+
+#[test]
+fn silent_handshakes_and_idle_http2_connections_are_closed() {
+    let ca = TestCa::new();
+    let (cert, key) = ca.issue("server", "127.0.0.1");
+    let s = Server::start_with(&[
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+        "--header-timeout",
+        "2s",
+    ]);
+    // A client that connects and never starts the handshake.
+    let silent = std::net::TcpStream::connect(&s.addr).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let took = closed_within(&silent, Duration::from_secs(10)).expect("closed");
+    assert!(
+        took >= Duration::from_millis(1500),
+        "not before the timeout: {took:?}"
+    );
+
+    // An HTTP/2 client that sends its preface and settings, then no request.
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read(ca.cert()).unwrap();
+    use rustls_pki_types::pem::PemObject;
+    for c in rustls_pki_types::CertificateDer::pem_slice_iter(&pem) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let tcp = std::net::TcpStream::connect(&s.addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    use std::io::Write;
+    tls.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .unwrap();
+    tls.flush().unwrap();
+    assert_eq!(tls.conn.alpn_protocol(), Some(&b"h2"[..]));
+    let took = closed_within(&mut tls, Duration::from_secs(15)).expect("idle HTTP/2 closed");
+    assert!(
+        took >= Duration::from_millis(1500),
+        "not before the timeout: {took:?}"
+    );
+}

@@ -120,7 +120,7 @@ test('delete a repository from its page: gone from the list and from the catalog
   await assertLive(page, errors);
   await page.click('button:has-text("Delete repository")');
   // The dialog says what goes and how much that can free.
-  assert.match(await page.locator('[role="dialog"]').textContent(), /acme\/doomed and its 1 tags, which can free up to [0-9.]+ (B|KiB)/);
+  assert.match(await page.locator('[role="dialog"]').textContent(), /acme\/doomed and its 1 tag, which can free up to [0-9.]+ (B|KiB)/);
   const confirm = page.locator('button[type="submit"]:has-text("Delete repository")');
   await page.fill('#confirm', 'doomed');
   assert.equal(await confirm.isDisabled(), true);
@@ -134,6 +134,70 @@ test('delete a repository from its page: gone from the list and from the catalog
   const t = await (await fetch(server.url('/auth/token?service=berth&scope=registry:catalog:*'), { headers: { authorization: auth } })).json();
   const cat = await (await fetch(server.url('/v2/_catalog'), { headers: { authorization: `Bearer ${t.token}` } })).json();
   assert.ok(!cat.repositories.includes('acme/doomed'), JSON.stringify(cat));
+});
+
+test('delete one checked repository from the list by typing its name', async () => {
+  const { page, errors } = await newPage(browser);
+  await pushImage(server, 'alice', PW, 'acme/single', '1');
+  await signIn(page, server, 'alice', PW);
+  await page.goto(server.url('/a/acme?q=single'));
+  await assertLive(page, errors);
+  assert.match(await page.textContent('.pager'), /^1 repository — page 1 of 1/);
+  await page.check('input[aria-label="Select acme/single"]');
+  await page.click('.menu summary');
+  await page.click('.menu button:has-text("Delete 1 selected")');
+  const dialog = page.locator('[role="dialog"]');
+  const said = await dialog.textContent();
+  // One repository: its full name is asked for, as on its own page, and the words
+  // agree with the count.
+  assert.match(said, /Delete repository acme\/single\?/);
+  assert.match(said, /acme\/single with its 1 tag/);
+  assert.match(said, /Type the repository's name, acme\/single, to confirm/);
+  assert.doesNotMatch(said, /1 repositories|1 tags/);
+  const confirm = page.locator('button[type="submit"]:has-text("Delete repository")');
+  await page.fill('#confirm', '1');
+  assert.equal(await confirm.isDisabled(), true, 'the count is not the name');
+  await page.fill('#confirm', 'single');
+  assert.equal(await confirm.isDisabled(), true);
+  await page.fill('#confirm', 'acme/single');
+  await screenshot(page, 'confirm-delete-one-repository');
+  await confirm.click();
+  await page.waitForSelector('[role="dialog"]', { state: 'detached' });
+  await page.waitForSelector('text=No repository matches that filter.');
+  // The server asks for the name too: a count typed by hand is refused.
+  await pushImage(server, 'alice', PW, 'acme/single', '1');
+  const refused = await page.evaluate(async () => {
+    const r = await fetch('/api/delete_repositories', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ repositories: ['acme/single'], confirm: '1' }),
+    });
+    return { status: r.status, text: await r.text() };
+  });
+  assert.equal(refused.status, 400, refused.text);
+  assert.match(refused.text, /Type the repository's name, acme\/single, to confirm/);
+});
+
+test('at phone width each repository is one short block with its pull URI', async () => {
+  const { page, errors } = await newPage(browser, { viewport: { width: 360, height: 780 } });
+  await pushImage(server, 'alice', PW, 'acme/phone-width-with-a-long-name', '1');
+  await signIn(page, server, 'alice', PW);
+  await page.goto(server.url('/a/acme'));
+  await assertLive(page, errors);
+  const rows = await page.$$eval(s.repositoryRows, (trs) => trs.map((tr) => {
+    const box = tr.getBoundingClientRect();
+    const pull = tr.querySelector('td.pull');
+    return { height: box.height, right: box.right, pullVisible: pull.getBoundingClientRect().right <= window.innerWidth + 1 };
+  }));
+  assert.ok(rows.length > 0);
+  for (const r of rows) {
+    assert.ok(r.height <= 170, `a row is ${Math.round(r.height)} px tall at 360 px`);
+    assert.ok(r.right <= 361, `a row reaches ${Math.round(r.right)} px`);
+    assert.ok(r.pullVisible, 'the pull URI and its copy button are on screen');
+  }
+  const scrolls = await page.$eval('table.repositories', (t) => t.scrollWidth > t.clientWidth + 1);
+  assert.equal(scrolls, false, 'the list does not scroll sideways');
+  await screenshot(page, 'repositories-phone');
 });
 
 test('delete checked repositories from the list: Actions → Delete, gone from the list and the catalog', async () => {
@@ -151,7 +215,8 @@ test('delete checked repositories from the list: Actions → Delete, gone from t
   assert.equal(await remove.textContent(), 'Delete 2 selected');
   await remove.click();
   const dialog = page.locator('[role="dialog"]');
-  assert.match(await dialog.textContent(), /acme\/bulk-one, acme\/bulk-two/);
+  assert.match(await dialog.textContent(), /Delete 2 repositories\?/);
+  assert.match(await dialog.textContent(), /acme\/bulk-one, acme\/bulk-two with their 2 tags/);
   const confirm = page.locator('button[type="submit"]:has-text("Delete repositories")');
   await page.fill('#confirm', '3');
   assert.equal(await confirm.isDisabled(), true);

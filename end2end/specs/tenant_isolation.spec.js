@@ -92,7 +92,7 @@ test('crafted deletes of another account\'s repository and tag are refused, and 
     'repository=acme%2Fweb&tag=1.0&confirm=1.0', FORM));
   await assertAcmeWebIntact();
   assertRefused('delete_repositories', await callServerFunction(page, 'delete_repositories',
-    JSON.stringify({ repositories: ['acme/web'], confirm: '1' }), 'application/json'));
+    JSON.stringify({ repositories: ['acme/web'], confirm: 'acme/web' }), 'application/json'));
   // One of bob's own names beside acme's does not carry the other through.
   assertRefused('delete_repositories (mixed)', await callServerFunction(page, 'delete_repositories',
     JSON.stringify({ repositories: ['globex/mine', 'acme/web'], confirm: '2' }), 'application/json'));
@@ -132,7 +132,7 @@ test('the same crafted calls from acme\'s own admin do delete, so the refusals a
     ok('delete_repository', await callServerFunction(own.page, 'delete_repository',
       'repository=acme%2Fspare&confirm=acme%2Fspare', FORM));
     ok('delete_repositories', await callServerFunction(own.page, 'delete_repositories',
-      JSON.stringify({ repositories: ['acme/spare-two'], confirm: '1' }), 'application/json'));
+      JSON.stringify({ repositories: ['acme/spare-two'], confirm: 'acme/spare-two' }), 'application/json'));
     await own.page.goto(server.url('/a/acme'));
     await assertLive(own.page, own.errors);
     await own.page.waitForSelector(s.repositoryRows);

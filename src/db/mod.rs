@@ -6,6 +6,7 @@ pub mod entity;
 
 mod accounts;
 mod audit;
+mod backup;
 mod credentials;
 mod fsck;
 mod gc;

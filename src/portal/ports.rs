@@ -563,13 +563,14 @@ impl AccountPort for ServicePorts {
 
     async fn collect_garbage(&self, user_id: i64) -> Result<String, Refusal> {
         let r = self.0.collect_garbage_as(user_id).await.map_err(refusal)?;
+        use app::model::count;
         Ok(format!(
-            "Freed {} of {} blobs and {} manifests; removed {} abandoned uploads and {} expired trash entries.",
+            "Freed {} of {} and {}; removed {} and {}.",
             app::model::human_size(r.bytes),
-            r.blobs,
-            r.manifests,
-            r.uploads,
-            r.trash_entries
+            count(r.blobs, "blob"),
+            count(r.manifests, "manifest"),
+            count(r.uploads, "abandoned upload"),
+            count(r.trash_entries, "expired trash entry")
         ))
     }
 }

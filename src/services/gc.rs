@@ -44,16 +44,17 @@ pub struct GcReport {
 
 impl std::fmt::Display for GcReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use app::model::count;
         write!(
             f,
-            "{} {} manifests, {} blob links, {} blobs ({} bytes), {} abandoned uploads, {} expired trash entries",
+            "{} {}, {}, {} ({}), {}, {}",
             if self.dry_run { "would free" } else { "freed" },
-            self.manifests,
-            self.links,
-            self.blobs,
-            self.bytes,
-            self.uploads,
-            self.trash_entries
+            count(self.manifests, "manifest"),
+            count(self.links, "blob link"),
+            count(self.blobs, "blob"),
+            count(self.bytes, "byte"),
+            count(self.uploads, "abandoned upload"),
+            count(self.trash_entries, "expired trash entry")
         )
     }
 }

@@ -265,11 +265,23 @@ impl Services {
         repos: &[RepositoryName],
         typed: &str,
     ) -> Result<()> {
-        if typed.trim() != repos.len().to_string() {
-            return Err(Error::Invalid(crate::services::Invalid::Request(format!(
-                "Type the number of repositories, {}, to confirm.",
-                repos.len()
-            ))));
+        // One repository is confirmed by its full name, as on its own page; two or
+        // more by how many.
+        let (expected, ask) = match repos {
+            [one] => (
+                one.to_string(),
+                format!("Type the repository's name, {one}, to confirm."),
+            ),
+            _ => (
+                repos.len().to_string(),
+                format!(
+                    "Type the number of repositories, {}, to confirm.",
+                    repos.len()
+                ),
+            ),
+        };
+        if typed.trim() != expected {
+            return Err(Error::Invalid(crate::services::Invalid::Request(ask)));
         }
         self.delete_repositories(user_id, repos).await
     }

@@ -9,7 +9,7 @@ use crate::components::copy_button::CopyButton;
 use crate::components::live::use_account_changes;
 use crate::components::server_error::ServerError;
 use crate::components::title::param_title;
-use crate::model::{human_size, time_ago};
+use crate::model::{count as count_of, human_size, time_ago};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -177,7 +177,7 @@ pub fn RepositoriesPage() -> impl IntoView {
                         let pages = l.total.div_ceil(l.per_page).max(1);
                         let now = l.now_ms;
                         view! {
-                            <table class="table">
+                            <table class="table repositories">
                                 <thead><tr>
                                     <th scope="col"><span class="visually-hidden">"Select"</span></th>
                                     <th scope="col">"Name"</th>
@@ -203,9 +203,9 @@ pub fn RepositoriesPage() -> impl IntoView {
                                                         });
                                                     }/></td>
                                                 <td class="name"><a href=format!("/r/{}", r.name)>{r.name.clone()}</a></td>
-                                                <td>{r.tags}</td>
-                                                <td>{human_size(r.size)}</td>
-                                                <td><time datetime=format_time(r.pushed_at_ms) title=format_time(r.pushed_at_ms)>
+                                                <td class="fact" data-label="Tags">{r.tags}</td>
+                                                <td class="fact" data-label="Size">{human_size(r.size)}</td>
+                                                <td class="fact" data-label="Pushed"><time datetime=format_time(r.pushed_at_ms) title=format_time(r.pushed_at_ms)>
                                                     {time_ago(r.pushed_at_ms, now)}</time></td>
                                                 <td class="pull"><div class="pull-cell"><code>{r.pull_uri.clone()}</code>
                                                     <CopyButton text=pull label=format!("Copy pull command for {}", r.name)/></div></td>
@@ -215,7 +215,7 @@ pub fn RepositoriesPage() -> impl IntoView {
                                 </tbody>
                             </table>
                             <nav class="pager" aria-label="Pages">
-                                <span class="muted">{format!("{} {} — page {} of {}", l.total, if l.total == 1 { "repository" } else { "repositories" }, l.page, pages)}</span>
+                                <span class="muted">{format!("{} — page {} of {}", count_of(l.total, "repository"), l.page, pages)}</span>
                                 {(l.page > 1).then(|| view! { <a rel="prev" href=page_link(l.page - 1)>"Previous"</a> })}
                                 {(l.page < pages).then(|| view! { <a rel="next" href=page_link(l.page + 1)>"Next"</a> })}
                             </nav>
@@ -237,16 +237,37 @@ pub fn RepositoriesPage() -> impl IntoView {
                 .and_then(|l| l.ok())
                 .map(|l| l.rows.iter().filter(|r| names.contains(&r.name)).map(|r| r.tags).sum())
                 .unwrap_or(0);
+            // One repository is confirmed by its full name, as on its own page; two or
+            // more by how many (the server asks the same).
+            let (title, ask, expected, field_label) = match names.as_slice() {
+                [one] => (
+                    format!("Delete repository {one}?"),
+                    format!("Type the repository's name, {one}, to confirm."),
+                    one.clone(),
+                    "Repository name".to_owned(),
+                ),
+                _ => (
+                    format!("Delete {}?", count_of(count as u64, "repository")),
+                    format!("Type the number of repositories, {count}, to confirm."),
+                    count.to_string(),
+                    "Number of repositories".to_owned(),
+                ),
+            };
+            let what = match names.as_slice() {
+                [one] => format!("This deletes {one} with its {}", count_of(tags, "tag")),
+                _ => format!("This deletes {} with their {}", names.join(", "), count_of(tags, "tag")),
+            };
             view! {
                 <ConfirmDialog
-                    title=format!("Delete {count} repositories?")
+                    title=title
                     description=format!(
-                        "This deletes {} with their {tags} tags, which can free up to {}. Pulls of them stop at once. Type the number of repositories, {count}, to confirm.",
-                        names.join(", "), human_size(bytes)
+                        "{what}, which can free up to {}. Pulls of {} stop at once. {ask}",
+                        human_size(bytes),
+                        if count == 1 { "it" } else { "them" }
                     )
-                    expected=count.to_string()
-                    field_label="Number of repositories"
-                    confirm_label="Delete repositories"
+                    expected=expected
+                    field_label=field_label
+                    confirm_label=if count == 1 { "Delete repository" } else { "Delete repositories" }
                     on_confirm=Callback::new(move |typed: String| {
                         delete.dispatch(DeleteRepositories { repositories: names.clone(), confirm: typed });
                     })

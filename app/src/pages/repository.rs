@@ -170,7 +170,7 @@ pub fn RepositoryPage() -> impl IntoView {
                 <ConfirmDialog
                     title=format!("Delete repository {repository}?")
                     description=format!(
-                        "This deletes {repository} and its {tags} tags, which can free up to {}. Pulls of it stop at once. Type the repository's full name to confirm.", human_size(size)
+                        "This deletes {repository} and its {}, which can free up to {}. Pulls of it stop at once. Type the repository's full name to confirm.", crate::model::count(tags as u64, "tag"), human_size(size)
                     )
                     expected=repository.clone()
                     field_label="Repository name"

@@ -106,7 +106,8 @@ pub trait RepositoryPort: Send + Sync {
         repository: &str,
         typed: &str,
     ) -> Result<(), Refusal>;
-    /// Deletes several repositories; `typed` must be how many.
+    /// Deletes the checked repositories; `typed` must be the full name of one, or how
+    /// many when there are more.
     async fn delete_repositories(
         &self,
         user_id: i64,
