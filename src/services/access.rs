@@ -33,6 +33,20 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// A person who gave their password (or holds a portal session): their role,
+    /// uncapped, in every account they belong to.
+    pub fn person(name: impl Into<String>, user_id: i64) -> Self {
+        Principal {
+            name: name.into(),
+            user_id: Some(user_id),
+            credential_id: None,
+            node_account_id: None,
+            ceiling: None,
+            only_account_id: None,
+            grant_id: None,
+        }
+    }
+
     fn capped(&self, action: Action) -> bool {
         self.ceiling.is_none_or(|c| c.allows(action))
     }

@@ -214,3 +214,37 @@ pub async fn verify_password(password: &str, hash: &str) -> Result<bool> {
     .await
     .unwrap_or(false))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The only test in this process that takes hashing turns, so it owns the queue.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_hashing_queue_refuses_at_once() {
+        let mut running = Vec::new();
+        for _ in 0..4 {
+            running.push(hashing_turn().await.unwrap());
+        }
+        let waiting: Vec<_> = (0..HASHING_QUEUE)
+            .map(|_| tokio::spawn(async { hashing_turn().await.map(drop) }))
+            .collect();
+        while HASHING_WAITING.load(std::sync::atomic::Ordering::Acquire) < HASHING_QUEUE {
+            tokio::task::yield_now().await;
+        }
+        let started = std::time::Instant::now();
+        match hashing_turn().await {
+            Err(Error::TooManyRequests { retry_after }) => assert_eq!(retry_after, BUSY_RETRY),
+            other => panic!("expected a refusal, got {:?}", other.map(drop)),
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(100),
+            "at once"
+        );
+        drop(running);
+        for w in waiting {
+            assert!(w.await.unwrap().is_ok(), "the queued ones get their turn");
+        }
+        assert!(hashing_turn().await.is_ok());
+    }
+}

@@ -421,15 +421,7 @@ impl Services {
             return Ok(None);
         }
         attempt.succeeded();
-        Ok(Some(Principal {
-            name: user.username,
-            user_id: Some(user.id),
-            credential_id: None,
-            node_account_id: None,
-            ceiling: None,
-            only_account_id: None,
-            grant_id: None,
-        }))
+        Ok(Some(Principal::person(user.username, user.id)))
     }
 
     /// A token, login token or node secret: one indexed lookup of its hash.

@@ -104,15 +104,7 @@ impl Services {
         &self,
         user: &crate::services::sessions::PortalUser,
     ) -> crate::services::access::Principal {
-        crate::services::access::Principal {
-            name: user.username.clone(),
-            user_id: Some(user.id),
-            credential_id: None,
-            node_account_id: None,
-            ceiling: None,
-            only_account_id: None,
-            grant_id: None,
-        }
+        crate::services::access::Principal::person(user.username.clone(), user.id)
     }
 
     async fn require(

@@ -213,15 +213,7 @@ mod tests {
     #[test]
     fn refresh_tokens_end_at_their_expiry() {
         let keys = TokenKeys::from_secret(&[7u8; 32]);
-        let p = Principal {
-            name: "alice".into(),
-            user_id: Some(1),
-            credential_id: None,
-            node_account_id: None,
-            ceiling: None,
-            only_account_id: None,
-            grant_id: None,
-        };
+        let p = Principal::person("alice", 1);
         let live = keys
             .issue_refresh(&p, "berth", Some(9), unix_now() + 60)
             .unwrap();

@@ -135,7 +135,11 @@ pub async fn sign_in(
         Err(refusal) => {
             if from_plain_form() {
                 let back = match next {
-                    Some(n) => format!("/sign-in?error={}&next={}", refusal.code(), url_encode(n)),
+                    Some(n) => format!(
+                        "/sign-in?error={}&next={}",
+                        refusal.code(),
+                        crate::model::query_escape(n)
+                    ),
                     None => format!("/sign-in?error={}", refusal.code()),
                 };
                 leptos_axum::redirect(&back);
@@ -154,19 +158,6 @@ pub async fn sign_in(
         None => landing(ports.auth.user(user_id).await.as_ref()),
     };
     start_session(&session, user_id, &destination).await
-}
-
-/// Percent-encodes a query value.
-#[cfg(feature = "ssr")]
-fn url_encode(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[server(endpoint = "setup")]

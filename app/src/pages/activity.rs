@@ -4,7 +4,8 @@
 use crate::api::activity::list_activity;
 use crate::components::server_error::ServerError;
 use crate::components::title::param_title;
-use crate::pages::repositories::{format_time, query_escape};
+use crate::model::query_escape;
+use crate::pages::repositories::format_time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};

@@ -9,7 +9,7 @@ use crate::components::copy_button::CopyButton;
 use crate::components::live::use_account_changes;
 use crate::components::server_error::ServerError;
 use crate::components::title::param_title;
-use crate::model::{count as count_of, human_size, time_ago};
+use crate::model::{count as count_of, human_size, query_escape, time_ago};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -308,18 +308,6 @@ fn use_host() -> String {
     {
         window().location().host().unwrap_or_default()
     }
-}
-
-/// Percent-encodes a query value.
-pub fn query_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// `2026-11-25 21:04 UTC` from Unix milliseconds.
