@@ -127,6 +127,10 @@ fn a_backup_taken_during_pushes_restores_every_push_acknowledged_before_it() {
     );
     let restored: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(restored["blobs"], backed["blobs"], "{restored} {backed}");
+    println!(
+        "backup beside {} acknowledged pushes: {backed}; restore: {restored}",
+        pushed_during.load(Ordering::Relaxed)
+    );
     let r = Server::start_in(&fresh);
     // The token key came along: the bearer issued before the backup still works.
     let c = Client::with_bearer(&r, &bearer);
