@@ -12,6 +12,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 const PW: &str = "crash test password";
 const CLIENTS: usize = 30;
 const ROUNDS: usize = 5;
+/// How long a round waits for its first ten acknowledged pushes before the kill anyway.
+const LANDING_LIMIT: Duration = Duration::from_secs(60);
 
 /// A small deterministic generator, so a failure can be replayed from its seed.
 struct Rng(u64);
@@ -52,6 +54,7 @@ fn pushes_acknowledged_before_a_sigkill_survive_it() {
     let acked: Acked = Arc::default();
     let bad_reads = Arc::new(AtomicUsize::new(0));
     let attempts = Arc::new(AtomicUsize::new(0));
+    let mut first_landings = Vec::new();
     let mut server = Server::start_in(&data);
     server.tenant("acme", "alice", PW, "admin");
     for round in 0..ROUNDS {
@@ -109,7 +112,16 @@ fn pushes_acknowledged_before_a_sigkill_survive_it() {
                 })
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(400 + rng.below(1200)));
+        // The kill comes at a random moment once pushes are landing, so a slow machine
+        // (where the first pushes of 30 clients take longer) still kills mid-traffic
+        // rather than before anything could be acknowledged.
+        let before = acked.lock().unwrap().len();
+        let started = Instant::now();
+        while acked.lock().unwrap().len() < before + 10 && started.elapsed() < LANDING_LIMIT {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        first_landings.push(started.elapsed());
+        std::thread::sleep(Duration::from_millis(rng.below(1200)));
         server.kill();
         stop.store(true, Ordering::Relaxed);
         for c in clients {
@@ -151,11 +163,12 @@ fn pushes_acknowledged_before_a_sigkill_survive_it() {
     let fsck = admin_in(&data, &["fsck"], None);
     let fsck_out = String::from_utf8_lossy(&fsck.stdout).into_owned();
     eprintln!(
-        "crash test: {ROUNDS} rounds, {} push attempts, {} acknowledged, {} lost, {} bad reads; verified in {:?}; fsck: {}",
+        "crash test: {ROUNDS} rounds, {} push attempts, {} acknowledged, {} lost, {} bad reads; ten pushes landed after {:?}; verified in {:?}; fsck: {}",
         attempts.load(Ordering::Relaxed),
         acked.len(),
         lost.len(),
         bad_reads.load(Ordering::Relaxed),
+        first_landings,
         started.elapsed(),
         fsck_out.lines().last().unwrap_or_default()
     );
