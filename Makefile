@@ -36,14 +36,18 @@ static: deps site
 image: static
 	bash .ci/image "$(CARGO_TARGET_DIR)/x86_64-unknown-linux-musl/release/berth"
 
-## Every test: formatting, lints, unit, integration (on SQLite, then on PostgreSQL), real
-## clients, the container image, conformance, then the browser journeys.
+## Every test: formatting, lints, unit, integration (on SQLite, then on PostgreSQL, then
+## with blobs in S3), real clients, the container image, conformance, then the browser
+## journeys.
 test: deps test-deps site static
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	{ cargo test --release --locked -p berth -p app -- --test-threads=4 && \
 	  echo "== the integration tests again, stored in PostgreSQL ==" && \
-	  bash .ci/with-postgres cargo test --release --locked -p berth -p app --test '*' -- --test-threads=4; \
+	  bash .ci/with-postgres cargo test --release --locked -p berth -p app --test '*' -- --test-threads=4 && \
+	  echo "== the registry API, conformance and crash suites again, on PostgreSQL with blobs in S3 ==" && \
+	  bash .ci/with-postgres bash .ci/with-s3 \
+	    cargo test --release --locked -p berth --test registry_api --test conformance --test crash -- --test-threads=4; \
 	} 2>&1 | awk '{ print } \
 	  /^test result:/ { passed += $$4; failed += $$6 } \
 	  END { printf "tests: %d passed, %d failed\n", passed, failed }'
@@ -53,9 +57,10 @@ test: deps test-deps site static
 deps:
 	@bash .ci/install-tools
 
-## Debian packages the real-client tests use (docker, skopeo, ...).
+## Debian packages the real-client tests use (docker, skopeo, ...), and moto's S3 server.
 test-deps:
 	@bash .ci/install-packages
+	@bash .ci/install-s3
 
 ## Benchmark a release build against the reference registry (not part of `make test`).
 bench: build

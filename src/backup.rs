@@ -242,6 +242,7 @@ async fn copy_blob(
         if n != size || &hasher.finish() != digest {
             return Err(CopyFailed::Damaged);
         }
+        to.sync_upload(&id, digest).await.map_err(CopyFailed::Io)?;
         to.commit_upload(&id, digest).await.map_err(CopyFailed::Io)
     }
     .await;

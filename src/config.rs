@@ -80,6 +80,10 @@ pub struct DataArgs {
     /// Database URL (`sqlite://…` or `postgres://…`); defaults to `<data-dir>/berth.db`.
     #[arg(long, env = "BERTH_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// Where blobs live: `s3://BUCKET[/PREFIX]` (configured by the standard `AWS_*`
+    /// environment) or `file://PATH`; defaults to `<data-dir>/store`.
+    #[arg(long, env = "BERTH_STORAGE", global = true)]
+    pub storage: Option<crate::storage::Location>,
 }
 
 impl DataArgs {
@@ -92,6 +96,26 @@ impl DataArgs {
 
     pub fn blob_dir(&self) -> PathBuf {
         self.data_dir.join("store")
+    }
+
+    /// The blob store: `--storage`, or the folder store in the data folder.
+    pub fn storage(&self) -> crate::storage::Location {
+        self.storage
+            .clone()
+            .unwrap_or_else(|| crate::storage::Location::Folder(self.blob_dir()))
+    }
+
+    /// The store as people wrote it, for messages.
+    pub fn storage_name(&self) -> String {
+        match self.storage() {
+            crate::storage::Location::Folder(p) => p.display().to_string(),
+            crate::storage::Location::S3 { bucket, prefix } => format!("s3://{bucket}/{prefix}"),
+        }
+    }
+
+    /// Local space for uploads in progress when blobs live in an object store.
+    pub fn scratch_dir(&self) -> PathBuf {
+        self.data_dir.join("scratch")
     }
 
     pub fn key_file(&self) -> PathBuf {

@@ -8,7 +8,6 @@ use crate::portal;
 use crate::registry::{self, Registry};
 use crate::services::Services;
 use crate::services::tokens::TokenKeys;
-use crate::storage::FilesystemStore;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::State;
@@ -25,12 +24,13 @@ pub async fn open(data: &DataArgs) -> anyhow::Result<Services> {
     let db = Db::connect(&data.database_url())
         .await
         .with_context(|| "opening the database".to_string())?;
-    let store = FilesystemStore::open(data.blob_dir())
+    let location = data.storage();
+    let store = crate::storage::open(&location, &data.scratch_dir())
         .await
-        .with_context(|| format!("opening the blob store in {}", data.blob_dir().display()))?;
+        .with_context(|| format!("opening the blob store {}", data.storage_name()))?;
     let keys = TokenKeys::load_or_create(&data.key_file())
         .with_context(|| format!("loading the token key {}", data.key_file().display()))?;
-    Ok(Services::new(db, Arc::new(store), keys))
+    Ok(Services::new(db, store, keys))
 }
 
 fn init_logging(format: LogFormat) {

@@ -499,7 +499,7 @@ impl Services {
             return Err(Error::Invalid(Invalid::DigestMismatch));
         }
         // The expensive fsync happens first; inside the transaction only the rename.
-        self.store.sync_upload(id).await?;
+        self.store.sync_upload(id, digest).await?;
         let placed = self
             .db
             .link_blob_placed(

@@ -130,7 +130,7 @@ impl BlobStore for FilesystemStore {
         Ok(Box::pin(BufReader::with_capacity(IO_BUFFER, f)))
     }
 
-    async fn sync_upload(&self, id: &str) -> io::Result<()> {
+    async fn sync_upload(&self, id: &str, _: &Digest) -> io::Result<()> {
         File::open(self.upload_path(id)?).await?.sync_all().await
     }
 

@@ -2,8 +2,10 @@
 //! what exists; the store only keeps bytes under their digest.
 
 mod filesystem;
+mod object;
 
 pub use filesystem::FilesystemStore;
+pub use object::ObjectBlobStore;
 
 use crate::domain::Digest;
 use async_trait::async_trait;
@@ -42,8 +44,10 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn upload_size(&self, id: &str) -> io::Result<u64>;
     /// Reads the upload's bytes from the start, to recompute a hash after a restart.
     async fn upload_reader(&self, id: &str) -> io::Result<BoxedReader>;
-    /// Makes the upload's bytes durable where they are (the slow part of a commit).
-    async fn sync_upload(&self, id: &str) -> io::Result<()>;
+    /// The slow part of a commit, done before the transaction that records the blob:
+    /// the folder store makes the bytes durable where they are, an object store puts
+    /// them at `digest`'s key.
+    async fn sync_upload(&self, id: &str, digest: &Digest) -> io::Result<()>;
     /// Makes the upload's bytes durable and moves them to `digest`'s place (or drops
     /// them when the store has that blob already).
     async fn commit_upload(&self, id: &str, digest: &Digest) -> io::Result<()>;
@@ -63,4 +67,109 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn list_strays(&self) -> io::Result<Vec<String>>;
     /// Removes a stray file found by `list_strays`.
     async fn remove_stray(&self, path: &str) -> io::Result<()>;
+}
+
+/// Where blobs live, as `--storage` names it: parsed once, at the edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// `file://PATH`: a local folder.
+    Folder(std::path::PathBuf),
+    /// `s3://BUCKET[/PREFIX]`: an S3-compatible object store, configured by the
+    /// standard `AWS_*` environment.
+    S3 { bucket: String, prefix: String },
+}
+
+impl std::str::FromStr for Location {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Some(path) = s.strip_prefix("file://") {
+            if path.is_empty() {
+                return Err("file:// needs a path, e.g. file:///var/lib/berth/store".into());
+            }
+            return Ok(Location::Folder(path.into()));
+        }
+        if let Some(rest) = s.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            // Bucket names: 3 to 63 lowercase letters, digits, dots and hyphens.
+            let valid_bucket = (3..=63).contains(&bucket.len())
+                && bucket.bytes().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-'
+                });
+            if !valid_bucket {
+                return Err(format!("{bucket:?} is not an S3 bucket name"));
+            }
+            let prefix = prefix.trim_matches('/');
+            if prefix.split('/').any(|p| p == "." || p == "..") || prefix.contains("//") {
+                return Err(format!("{prefix:?} is not a key prefix"));
+            }
+            return Ok(Location::S3 {
+                bucket: bucket.to_owned(),
+                prefix: prefix.to_owned(),
+            });
+        }
+        Err(format!(
+            "{s:?}: storage is s3://BUCKET[/PREFIX] or file://PATH"
+        ))
+    }
+}
+
+/// Opens the store at `location`; an object store stages uploads in `scratch`.
+pub async fn open(
+    location: &Location,
+    scratch: &std::path::Path,
+) -> io::Result<std::sync::Arc<dyn BlobStore>> {
+    match location {
+        Location::Folder(path) => Ok(std::sync::Arc::new(FilesystemStore::open(path).await?)),
+        Location::S3 { bucket, prefix } => {
+            // reqwest's TLS needs a process-wide provider; it is already set when a
+            // second store is opened in the same process.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let s3 = object_store::aws::AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .build()
+                .map_err(io::Error::other)?;
+            Ok(std::sync::Arc::new(
+                ObjectBlobStore::open(std::sync::Arc::new(s3), prefix, scratch).await?,
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Location;
+
+    #[test]
+    fn storage_urls_parse_into_a_folder_or_a_bucket_and_prefix() {
+        assert_eq!(
+            "file:///srv/blobs".parse(),
+            Ok(Location::Folder("/srv/blobs".into()))
+        );
+        assert_eq!(
+            "s3://my-bucket".parse(),
+            Ok(Location::S3 {
+                bucket: "my-bucket".into(),
+                prefix: String::new()
+            })
+        );
+        assert_eq!(
+            "s3://my-bucket/team/registry/".parse(),
+            Ok(Location::S3 {
+                bucket: "my-bucket".into(),
+                prefix: "team/registry".into()
+            })
+        );
+        for bad in [
+            "s3://",
+            "s3://UPPER",
+            "s3://b/../x",
+            "s3://bb/a//b",
+            "file://",
+            "/srv",
+            "gs://b",
+        ] {
+            assert!(bad.parse::<Location>().is_err(), "{bad}");
+        }
+    }
 }

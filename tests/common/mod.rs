@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 pub mod docker;
 mod portal;
+pub mod s3;
 pub mod tls;
 pub use portal::*;
 
@@ -67,7 +68,9 @@ impl Server {
             .arg("--data-dir")
             .arg(data)
             .args(database_flags(data))
+            .args(storage_flags(data))
             .args(flags)
+            .envs(s3::client_env())
             .envs(env.iter().copied())
             .env(
                 "BERTH_LOG",
@@ -202,14 +205,11 @@ pub fn on_postgres() -> bool {
 /// `--database-url` for a data folder on PostgreSQL: each folder gets a database of
 /// its own, named after the folder, created on first use. Nothing on SQLite.
 fn database_flags(data: &Path) -> Vec<String> {
-    use std::hash::{Hash, Hasher};
     let Ok(port) = std::env::var("BERTH_TEST_POSTGRES_PORT") else {
         return Vec::new();
     };
     static CREATED: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    data.hash(&mut hasher);
-    let name = format!("t{:016x}", hasher.finish());
+    let name = folder_name(data);
     let mut created = CREATED.lock().unwrap();
     if !created.contains(&name) {
         let bin = std::env::var("BERTH_TEST_POSTGRES_BIN").unwrap_or_default();
@@ -230,12 +230,34 @@ fn database_flags(data: &Path) -> Vec<String> {
     ]
 }
 
+/// `--storage` for a data folder when this run keeps blobs in S3 (`.ci/with-s3` sets
+/// `BERTH_TEST_S3_ENDPOINT`): each folder gets a prefix of its own in the bucket.
+fn storage_flags(data: &Path) -> Vec<String> {
+    if std::env::var_os("BERTH_TEST_S3_ENDPOINT").is_none() {
+        return Vec::new();
+    }
+    vec![
+        "--storage".to_owned(),
+        format!("s3://{}/{}", s3::BUCKET, folder_name(data)),
+    ]
+}
+
+/// A short name that stands for a data folder, for its database and its prefix.
+fn folder_name(data: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    data.hash(&mut hasher);
+    format!("t{:016x}", hasher.finish())
+}
+
 pub fn admin_in(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(BIN);
     cmd.args(args)
         .arg("--data-dir")
         .arg(data)
-        .args(database_flags(data));
+        .args(database_flags(data))
+        .args(storage_flags(data))
+        .envs(s3::client_env());
     cmd.stdin(if stdin.is_some() {
         Stdio::piped()
     } else {

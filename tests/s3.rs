@@ -1,0 +1,200 @@
+//! Blobs in an S3-compatible object store (`--storage s3://…`), against a real S3 server
+//! (moto's) on loopback: pushes land as objects at their digest's key, pulls and
+//! ranges read them back, garbage collection and fsck work on the bucket, and the local
+//! data folder keeps no blob.
+
+mod common;
+use common::s3::S3Server;
+use common::*;
+use std::path::Path;
+use std::process::Command;
+
+const PW: &str = "s3 test password";
+const PREFIX: &str = "site/registry";
+
+/// Runs a `berth` command on the data folder with the bucket as its store.
+fn berth(data: &Path, s3: &S3Server, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .args([
+            "--storage",
+            &format!("s3://{}/{PREFIX}", common::s3::BUCKET),
+        ])
+        .envs(s3.env())
+        .output()
+        .expect("berth")
+}
+
+/// The bucket's key for a blob.
+fn key(digest: &str) -> String {
+    let hex = digest.trim_start_matches("sha256:");
+    format!("{PREFIX}/blobs/sha256/{}/{hex}", &hex[..2])
+}
+
+/// Every file under `dir`.
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().unwrap().is_dir() {
+                out.extend(files_under(&e.path()));
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn blobs_live_in_the_bucket_and_everything_reads_them_there() {
+    let s3 = S3Server::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path();
+    let env = s3.env();
+    let env_refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let storage = format!("s3://{}/{PREFIX}", common::s3::BUCKET);
+    let s = Server::start_in_env(
+        data,
+        &["--storage", &storage, "--grace", "0", "--gc-interval", "0"],
+        &env_refs,
+    );
+    s.tenant("acme", "alice", PW, "admin");
+    let a = Client::with_bearer(
+        &s,
+        &token(&s, "alice", PW, &["repository:acme/app:pull,push,delete"]),
+    );
+    assert_eq!(a.get("/healthz").status, 200);
+
+    // A small image in single requests.
+    let small = b"a small layer".to_vec();
+    let (manifest, _) = push_image(&a, "acme/app", "v1", &[&small]);
+    assert_eq!(a.get("/v2/acme/app/manifests/v1").body, manifest);
+
+    // A 21 MiB layer in chunks above and below S3's 5 MiB part minimum: it goes up as
+    // a multipart upload.
+    let big: Vec<u8> = (0..(21u32 << 20))
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let big_digest = sha256(&big);
+    let r = a.send("POST", "/v2/acme/app/blobs/uploads/", &[], Some(b""));
+    assert_eq!(r.status, 202, "{}", r.text());
+    let mut location = r.header("location").unwrap().to_owned();
+    let mut start = 0;
+    for len in [3 << 20, 9 << 20, 1 << 20, (21 << 20) - (13 << 20)] {
+        let range = format!("{}-{}", start, start + len - 1);
+        let r = a.send(
+            "PATCH",
+            &location,
+            &[
+                ("Content-Range", &range),
+                ("Content-Type", "application/octet-stream"),
+            ],
+            Some(&big[start..start + len]),
+        );
+        assert_eq!(r.status, 202, "{}", r.text());
+        location = r.header("location").unwrap().to_owned();
+        start += len;
+    }
+    let sep = if location.contains('?') { '&' } else { '?' };
+    let r = a.send(
+        "PUT",
+        &format!("{location}{sep}digest={big_digest}"),
+        &[],
+        Some(b""),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+
+    // The bytes are objects in the bucket, at their digest's key, whole.
+    let objects = s3.list(PREFIX);
+    assert!(
+        objects.contains(&(key(&big_digest), big.len() as u64)),
+        "{objects:?}"
+    );
+    assert!(objects.contains(&(key(&sha256(&small)), small.len() as u64)));
+    // The data folder holds no blob bytes and no leftover upload.
+    let local: Vec<_> = files_under(data)
+        .into_iter()
+        .filter(|p| p.starts_with(data.join("store")) || p.starts_with(data.join("scratch")))
+        .collect();
+    assert_eq!(local, Vec::<std::path::PathBuf>::new());
+
+    // Pulls read them back, whole and by range.
+    let got = a.get(&format!("/v2/acme/app/blobs/{big_digest}"));
+    assert_eq!(got.status, 200);
+    assert_eq!(sha256(&got.body), big_digest);
+    let r = a.send(
+        "GET",
+        &format!("/v2/acme/app/blobs/{big_digest}"),
+        &[("Range", "bytes=10485750-10485769")],
+        None,
+    );
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body, &big[10485750..10485770]);
+    let head = a.send(
+        "HEAD",
+        &format!("/v2/acme/app/blobs/{big_digest}"),
+        &[],
+        None,
+    );
+    assert_eq!(
+        head.header("content-length"),
+        Some(big.len().to_string().as_str())
+    );
+
+    // A manifest takes the big layer (pushed again in one request: the bucket has it,
+    // so the bytes are only checked), and keeps it from garbage collection.
+    push_image(&a, "acme/app", "big", &[&big]);
+    assert_eq!(a.get("/v2/acme/app/manifests/big").status, 200);
+
+    // Garbage collection removes the object of a blob nothing references.
+    let alone = b"referenced by nothing".to_vec();
+    let alone_digest = push_blob(&a, "acme/app", &alone);
+    assert!(
+        s3.list(PREFIX)
+            .iter()
+            .any(|(k, _)| *k == key(&alone_digest))
+    );
+    let gc = berth(data, &s3, &["gc", "--grace", "0", "--json"]);
+    assert!(
+        gc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gc.stderr)
+    );
+    let after = s3.list(PREFIX);
+    assert!(
+        !after.iter().any(|(k, _)| *k == key(&alone_digest)),
+        "{after:?}"
+    );
+    assert!(after.iter().any(|(k, _)| *k == key(&big_digest)));
+    assert_eq!(
+        a.get(&format!("/v2/acme/app/blobs/{alone_digest}")).status,
+        404
+    );
+
+    // fsck reads every object back and finds the bucket consistent.
+    let fsck = berth(data, &s3, &["fsck"]);
+    let out = String::from_utf8_lossy(&fsck.stdout).into_owned();
+    assert!(
+        fsck.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+    assert!(out.contains("all consistent"), "{out}");
+}
+
+#[test]
+fn a_bad_storage_url_is_refused_in_words() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["fsck", "--storage", "s3://Not_A_Bucket"])
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not an S3 bucket name"), "{err}");
+}
