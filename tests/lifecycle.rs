@@ -3,18 +3,12 @@
 //! was told is stored.
 
 mod common;
+use common::store::*;
 use common::*;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const PW: &str = "lifecycle password";
-
-/// Where the store keeps a blob's bytes (see storage/filesystem.rs).
-fn blob_file(s: &Server, digest: &str) -> PathBuf {
-    let hex = digest.trim_start_matches("sha256:");
-    s.data.join("store/blobs/sha256").join(&hex[..2]).join(hex)
-}
 
 fn gc(s: &Server, flags: &[&str]) -> serde_json::Value {
     let mut args = vec!["gc"];
@@ -140,14 +134,14 @@ fn garbage_collection_frees_unreferenced_blobs_and_keeps_shared_and_trashed_ones
     // In the trash, the tag keeps everything.
     let dry = gc(&s, &["--grace", "0", "--dry-run"]);
     assert_eq!(dry["blobs"], 0, "{dry}");
-    assert!(blob_file(&s, &sha256(&only_old)).exists());
+    assert!(blob_stored(&s, &sha256(&only_old)));
 
     let alice = session_cookie(&sign_in(&s, "alice", PW));
     post_form(&s, &alice, "/api/empty_trash", "account=acme&confirm=acme");
     let dry = gc(&s, &["--grace", "0", "--dry-run"]);
     assert!(dry["blobs"].as_u64().unwrap() >= 1, "{dry}");
     assert!(
-        blob_file(&s, &sha256(&only_old)).exists(),
+        blob_stored(&s, &sha256(&only_old)),
         "a dry run deletes nothing"
     );
     let report = gc(&s, &["--grace", "0"]);
@@ -155,8 +149,8 @@ fn garbage_collection_frees_unreferenced_blobs_and_keeps_shared_and_trashed_ones
     // The old config and the old-only layer.
     assert_eq!(report["blobs"], 2, "{report}");
     assert!(report["bytes"].as_u64().unwrap() >= 30_000, "{report}");
-    assert!(!blob_file(&s, &sha256(&only_old)).exists());
-    assert!(blob_file(&s, &sha256(&shared)).exists());
+    assert!(!blob_stored(&s, &sha256(&only_old)));
+    assert!(blob_stored(&s, &sha256(&shared)));
     assert_eq!(
         a.get(&format!("/v2/acme/app/blobs/{}", sha256(&shared)))
             .body,
@@ -272,20 +266,15 @@ fn garbage_collection_in_a_loop_never_takes_what_a_push_was_acknowledged_for() {
         c.join().unwrap();
     }
     // The deleted r1 images' own layers are collected while the loop goes on.
-    let r1_layers: Vec<PathBuf> = (0..20)
-        .map(|i| {
-            blob_file(
-                &s,
-                &sha256(format!("acme/c{i} round 1").repeat(50).as_bytes()),
-            )
-        })
+    let r1_layers: Vec<String> = (0..20)
+        .map(|i| sha256(format!("acme/c{i} round 1").repeat(50).as_bytes()))
         .collect();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while r1_layers.iter().any(|p| p.exists()) && std::time::Instant::now() < deadline {
+    while r1_layers.iter().any(|d| blob_stored(&s, d)) && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     assert!(
-        r1_layers.iter().all(|p| !p.exists()),
+        r1_layers.iter().all(|d| !blob_stored(&s, d)),
         "garbage collection freed the deleted images' layers"
     );
     stop.store(true, Ordering::Relaxed);
@@ -355,13 +344,11 @@ fn fsck_finds_missing_damaged_and_orphan_bytes_and_repairs_what_it_can() {
     assert!(text.contains("all consistent"), "{text}");
 
     // Damage one blob, lose another, drop in an orphan and a stray.
-    std::fs::write(blob_file(&s, &sha256(&one)), vec![9u8; 4096]).unwrap();
-    std::fs::remove_file(blob_file(&s, &sha256(&two))).unwrap();
+    store_blob(&s, &sha256(&one), &[9u8; 4096]);
+    unstore_blob(&s, &sha256(&two));
     let orphan = b"nobody pushed this";
-    let orphan_path = blob_file(&s, &sha256(orphan));
-    std::fs::create_dir_all(orphan_path.parent().unwrap()).unwrap();
-    std::fs::write(&orphan_path, orphan).unwrap();
-    std::fs::write(s.data.join("store/blobs/sha256/notes.txt"), b"x").unwrap();
+    store_blob(&s, &sha256(orphan), orphan);
+    store_bytes(&s, "blobs/sha256/notes.txt", b"x");
 
     let (code, text) = fsck(&[]);
     assert_eq!(code, Some(1), "{text}");
@@ -376,7 +363,10 @@ fn fsck_finds_missing_damaged_and_orphan_bytes_and_repairs_what_it_can() {
     ] {
         assert!(text.contains(want), "{want} missing:\n{text}");
     }
-    assert!(orphan_path.exists(), "without --repair nothing changes");
+    assert!(
+        blob_stored(&s, &sha256(orphan)),
+        "without --repair nothing changes"
+    );
 
     let (code, text) = fsck(&["--repair"]);
     assert_eq!(code, Some(1), "the lost blob cannot be repaired:\n{text}");
@@ -384,12 +374,12 @@ fn fsck_finds_missing_damaged_and_orphan_bytes_and_repairs_what_it_can() {
         text.contains("cannot repair") && text.contains("needed by acme/app"),
         "{text}"
     );
-    assert!(!orphan_path.exists(), "the orphan is removed");
-    assert!(!s.data.join("store/blobs/sha256/notes.txt").exists());
+    assert!(!blob_stored(&s, &sha256(orphan)), "the orphan is removed");
+    assert!(!stored(&s, "blobs/sha256/notes.txt"));
 
     // Pushing the lost and damaged blobs again repairs the repository.
-    std::fs::write(blob_file(&s, &sha256(&one)), &one).unwrap();
-    std::fs::write(blob_file(&s, &sha256(&two)), &two).unwrap();
+    store_blob(&s, &sha256(&one), &one);
+    store_blob(&s, &sha256(&two), &two);
     let (code, text) = fsck(&[]);
     assert_eq!(code, Some(0), "{text}");
 }
@@ -412,7 +402,7 @@ fn abandoned_uploads_expire_with_their_files() {
         Some(&[7u8; 1000]),
     );
     assert_eq!(r.status, 202, "{}", r.text());
-    let uploads = s.data.join("store/uploads");
+    let uploads = uploads_dir(&s);
     let files = || {
         std::fs::read_dir(&uploads)
             .unwrap()
@@ -542,6 +532,10 @@ fn a_push_over_the_account_quota_is_denied_and_leaves_nothing_behind() {
         .status,
         404
     );
+    assert!(
+        !blob_stored(&s, &sha256(&big)),
+        "no bytes stay in the store"
+    );
     // …and streamed: the body is cut off at the line (60 KiB less what the account's
     // blobs use), what arrived up to there is kept, and the upload resumes from there.
     let used = s.admin_json(&["account", "list"], None)[0]["used_bytes"]
@@ -569,7 +563,7 @@ fn a_push_over_the_account_quota_is_denied_and_leaves_nothing_behind() {
         status.header("range"),
         Some(format!("0-{}", line - 1).as_str())
     );
-    let uploads: Vec<u64> = std::fs::read_dir(s.data.join("store/uploads"))
+    let uploads: Vec<u64> = std::fs::read_dir(uploads_dir(&s))
         .unwrap()
         .map(|e| e.unwrap())
         .filter(|e| e.file_name() != ".healthz")

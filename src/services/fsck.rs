@@ -181,7 +181,7 @@ impl Services {
 
     /// Removes the bytes of a blob the database does not know, unless a push of it is
     /// just committing.
-    async fn remove_orphan_blob(&self, digest: &str) -> Result<bool> {
+    pub(super) async fn remove_orphan_blob(&self, digest: &str) -> Result<bool> {
         let Ok(parsed) = Digest::parse(digest) else {
             return Ok(false);
         };

@@ -512,10 +512,15 @@ impl Services {
             )
             .await?;
         if let Err(refused) = placed {
-            // Over quota (or the store failed): nothing half-written stays.
+            // Over quota (or the store failed): nothing half-written stays. An object
+            // store already holds the bytes at the digest's key; unless another push
+            // recorded that blob meanwhile, they go too.
             self.discard_upload(id).await?;
             drop(running);
             self.uploads.forget(id);
+            if let Err(e) = self.remove_orphan_blob(&digest.to_string()).await {
+                tracing::warn!(%digest, error = %e, "removing a refused blob's bytes failed");
+            }
             return Err(refused.into());
         }
         drop(running);

@@ -244,7 +244,14 @@ impl BlobStore for ObjectBlobStore {
     }
 
     async fn list_strays(&self) -> io::Result<Vec<String>> {
-        let mut out = self.staging.list_strays().await?;
+        // Of the staging folder only its uploads are used (see `remove_stray`).
+        let mut out: Vec<String> = self
+            .staging
+            .list_strays()
+            .await?
+            .into_iter()
+            .filter(|p| p.starts_with("uploads/"))
+            .collect();
         let mut listing = self.objects.list(Some(&self.prefix));
         while let Some(meta) = listing.next().await {
             let key = meta.map_err(to_io)?.location;
@@ -256,21 +263,23 @@ impl BlobStore for ObjectBlobStore {
             };
             let rel: Vec<String> = rel.map(|p| p.as_ref().to_owned()).collect();
             if rel != ["healthz"] {
-                out.push(format!("objects/{}", rel.join("/")));
+                out.push(rel.join("/"));
             }
         }
         Ok(out)
     }
 
     async fn remove_stray(&self, path: &str) -> io::Result<()> {
-        let Some(rel) = path.strip_prefix("objects/") else {
+        // Paths are relative to the store, as in the folder store: staged uploads
+        // under `uploads/`, everything else in the bucket.
+        if path.starts_with("uploads/") {
             return self.staging.remove_stray(path).await;
-        };
-        if rel.split('/').any(|p| p == ".." || p.is_empty()) {
+        }
+        if path.split('/').any(|p| p == ".." || p.is_empty()) {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "bad path"));
         }
         let mut key = self.prefix.clone();
-        for part in rel.split('/') {
+        for part in path.split('/') {
             key = key.join(part);
         }
         self.objects.delete(&key).await.map_err(to_io)
@@ -376,13 +385,10 @@ mod tests {
         }
         let mut strays = store.list_strays().await.unwrap();
         strays.sort();
-        assert_eq!(
-            strays,
-            ["objects/blobs/sha256/zz/not-a-digest", "objects/notes.txt"]
-        );
-        store.remove_stray("objects/notes.txt").await.unwrap();
+        assert_eq!(strays, ["blobs/sha256/zz/not-a-digest", "notes.txt"]);
+        store.remove_stray("notes.txt").await.unwrap();
         assert_eq!(store.list_strays().await.unwrap().len(), 1);
-        assert!(store.remove_stray("objects/../x").await.is_err());
+        assert!(store.remove_stray("blobs/../x").await.is_err());
     }
 
     #[test]

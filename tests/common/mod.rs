@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 pub mod docker;
 mod portal;
 pub mod s3;
+pub mod store;
 pub mod tls;
 pub use portal::*;
 
