@@ -184,6 +184,10 @@ pub struct ServeArgs {
     /// How many uploads an account may have open at once.
     #[arg(long, env = "BERTH_MAX_OPEN_UPLOADS", default_value_t = crate::services::DEFAULT_MAX_OPEN_UPLOADS)]
     pub max_open_uploads: u32,
+    /// Answer blob GETs with a `307` to a presigned URL of the object store (valid 5
+    /// minutes), for deployments whose clients can reach the store.
+    #[arg(long, env = "BERTH_BLOB_REDIRECT")]
+    pub blob_redirect: bool,
 }
 
 #[cfg(test)]

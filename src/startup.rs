@@ -321,6 +321,7 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
         upload_expiry: args.upload_expiry,
     };
     services.max_open_uploads = args.max_open_uploads;
+    services.blob_redirect = args.blob_redirect;
     match services.recover_uploads().await? {
         0 => {}
         n => tracing::info!(forgotten = n, "forgot upload sessions a crash interrupted"),

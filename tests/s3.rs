@@ -198,3 +198,55 @@ fn a_bad_storage_url_is_refused_in_words() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("is not an S3 bucket name"), "{err}");
 }
+
+#[test]
+fn with_blob_redirect_a_pull_reads_from_a_presigned_url_of_the_bucket() {
+    let s3 = S3Server::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let env = s3.env();
+    let env_refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let storage = format!("s3://{}/{PREFIX}", common::s3::BUCKET);
+    let s = Server::start_in_env(
+        tmp.path(),
+        &["--storage", &storage, "--blob-redirect"],
+        &env_refs,
+    );
+    s.tenant("acme", "alice", PW, "admin");
+    let a = Client::with_bearer(
+        &s,
+        &token(&s, "alice", PW, &["repository:acme/app:pull,push"]),
+    );
+    let layer = b"read me from the bucket".repeat(1000);
+    push_image(&a, "acme/app", "v1", &[&layer]);
+    let digest = sha256(&layer);
+
+    let r = a.get(&format!("/v2/acme/app/blobs/{digest}"));
+    assert_eq!(r.status, 307, "{}", r.text());
+    assert_eq!(r.header("docker-content-digest"), Some(digest.as_str()));
+    let url = r.header("location").unwrap().to_owned();
+    assert!(url.starts_with(&s3.endpoint), "{url}");
+    assert!(url.contains(&key(&digest)), "{url}");
+    assert!(
+        url.contains("X-Amz-Signature=") && url.contains("X-Amz-Expires=300"),
+        "{url}"
+    );
+    let mut body = Vec::new();
+    use std::io::Read;
+    ureq::get(&url)
+        .call()
+        .expect("the presigned URL")
+        .into_reader()
+        .read_to_end(&mut body)
+        .unwrap();
+    assert_eq!(body, layer);
+    // HEAD is answered by Berth itself, and no redirect leaks a blob of another
+    // repository: without pull on it there is no URL.
+    let head = a.send("HEAD", &format!("/v2/acme/app/blobs/{digest}"), &[], None);
+    assert_eq!(head.status, 200);
+    assert_eq!(
+        head.header("content-length"),
+        Some(layer.len().to_string().as_str())
+    );
+    let other = a.get(&format!("/v2/acme/other/blobs/{digest}"));
+    assert_eq!(other.status, 401);
+}

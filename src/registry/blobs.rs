@@ -56,6 +56,16 @@ pub async fn get_blob(
     authorize(&ctx.reg, &ctx.headers, &name, Action::Pull).await?;
     let services = &ctx.reg.services;
     let size = services.blob_size(&name, &digest).await?;
+    // HEAD is answered here, from the database; a GET may go to the store itself,
+    // which honours the client's Range on its own.
+    if with_body && let Some(url) = services.blob_redirect(&digest).await? {
+        let mut resp = StatusCode::TEMPORARY_REDIRECT.into_response();
+        let h = resp.headers_mut();
+        h.insert(header::LOCATION, location(&url));
+        h.insert("docker-content-digest", location(&digest.to_string()));
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        return Ok(resp);
+    }
     let range = match ctx.headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
         None => None,
         Some(r) => match ByteRange::parse(r).ok().and_then(|r| r.resolve(size)) {

@@ -40,6 +40,19 @@ impl Services {
         }
     }
 
+    /// With `--blob-redirect`, a URL from which the client reads the blob straight
+    /// from the store (valid [`super::BLOB_REDIRECT_LIFETIME`]); `None` when redirects are off
+    /// or the store cannot presign. The caller has checked the blob is readable.
+    pub async fn blob_redirect(&self, digest: &Digest) -> Result<Option<String>> {
+        if !self.blob_redirect {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .presigned_url(digest, super::BLOB_REDIRECT_LIFETIME)
+            .await?)
+    }
+
     /// Lets `target` read a blob without moving bytes, taken from `from` or, without
     /// it, from any repository holding the blob that the principal may pull. Returns
     /// the size, or `None` when no such source exists (the caller then uploads).

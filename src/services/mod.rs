@@ -180,7 +180,13 @@ pub struct Services {
     pub metrics: Arc<metrics::Metrics>,
     /// How many uploads an account may have open at once.
     pub max_open_uploads: u32,
+    /// Whether blob GETs are redirected to a presigned URL of the store.
+    pub blob_redirect: bool,
 }
+
+/// How long a presigned blob URL works: long enough to start a download, short
+/// enough that a URL copied out of a log soon stops working.
+pub const BLOB_REDIRECT_LIFETIME: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl Services {
     pub fn new(db: Db, store: Arc<dyn BlobStore>, tokens: tokens::TokenKeys) -> Self {
@@ -197,6 +203,7 @@ impl Services {
             gc_running: Arc::default(),
             metrics: Arc::default(),
             max_open_uploads: DEFAULT_MAX_OPEN_UPLOADS,
+            blob_redirect: false,
         }
     }
 }

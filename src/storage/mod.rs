@@ -67,6 +67,15 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn list_strays(&self) -> io::Result<Vec<String>>;
     /// Removes a stray file found by `list_strays`.
     async fn remove_stray(&self, path: &str) -> io::Result<()>;
+    /// A URL that reads the blob straight from the store for `valid_for`, for stores
+    /// clients can reach themselves (object stores); `None` for the others.
+    async fn presigned_url(
+        &self,
+        _digest: &Digest,
+        _valid_for: std::time::Duration,
+    ) -> io::Result<Option<String>> {
+        Ok(None)
+    }
 }
 
 /// Where blobs live, as `--storage` names it: parsed once, at the edge.
@@ -125,13 +134,14 @@ pub async fn open(
             // reqwest's TLS needs a process-wide provider; it is already set when a
             // second store is opened in the same process.
             let _ = rustls::crypto::ring::default_provider().install_default();
-            let s3 = object_store::aws::AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .build()
-                .map_err(io::Error::other)?;
-            Ok(std::sync::Arc::new(
-                ObjectBlobStore::open(std::sync::Arc::new(s3), prefix, scratch).await?,
-            ))
+            let s3 = std::sync::Arc::new(
+                object_store::aws::AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .build()
+                    .map_err(io::Error::other)?,
+            );
+            let store = ObjectBlobStore::open(s3.clone(), prefix, scratch).await?;
+            Ok(std::sync::Arc::new(store.with_signer(s3)))
         }
     }
 }

@@ -20,6 +20,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::path::Path;
+use object_store::signer::Signer;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart};
 use std::io;
 use std::sync::Arc;
@@ -40,6 +41,8 @@ pub struct ObjectBlobStore {
     objects: Arc<dyn ObjectStore>,
     prefix: Path,
     staging: FilesystemStore,
+    /// Presigns reads, where the object store can (S3 can).
+    signer: Option<Arc<dyn Signer>>,
 }
 
 impl ObjectBlobStore {
@@ -54,7 +57,14 @@ impl ObjectBlobStore {
             objects,
             prefix: Path::from(prefix),
             staging: FilesystemStore::open(staging).await?,
+            signer: None,
         })
+    }
+
+    /// The same store, presigning blob reads with `signer`.
+    pub fn with_signer(mut self, signer: Arc<dyn Signer>) -> Self {
+        self.signer = Some(signer);
+        self
     }
 
     fn blob_key(&self, digest: &Digest) -> Path {
@@ -267,6 +277,25 @@ impl BlobStore for ObjectBlobStore {
             }
         }
         Ok(out)
+    }
+
+    async fn presigned_url(
+        &self,
+        digest: &Digest,
+        valid_for: std::time::Duration,
+    ) -> io::Result<Option<String>> {
+        let Some(signer) = &self.signer else {
+            return Ok(None);
+        };
+        let url = signer
+            .signed_url(
+                object_store::signer::Method::GET,
+                &self.blob_key(digest),
+                valid_for,
+            )
+            .await
+            .map_err(to_io)?;
+        Ok(Some(url.to_string()))
     }
 
     async fn remove_stray(&self, path: &str) -> io::Result<()> {
