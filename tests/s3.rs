@@ -12,12 +12,14 @@ use std::process::Command;
 const PW: &str = "s3 test password";
 const PREFIX: &str = "site/registry";
 
-/// Runs a `berth` command on the data folder with the bucket as its store.
+/// Runs a `berth` command on the data folder (and its database, on PostgreSQL) with
+/// the bucket as its store.
 fn berth(data: &Path, s3: &S3Server, args: &[&str]) -> std::process::Output {
     Command::new(BIN)
         .args(args)
         .arg("--data-dir")
         .arg(data)
+        .args(database_flags(data))
         .args([
             "--storage",
             &format!("s3://{}/{PREFIX}", common::s3::BUCKET),

@@ -205,7 +205,7 @@ pub fn on_postgres() -> bool {
 
 /// `--database-url` for a data folder on PostgreSQL: each folder gets a database of
 /// its own, named after the folder, created on first use. Nothing on SQLite.
-fn database_flags(data: &Path) -> Vec<String> {
+pub fn database_flags(data: &Path) -> Vec<String> {
     let Ok(port) = std::env::var("BERTH_TEST_POSTGRES_PORT") else {
         return Vec::new();
     };
