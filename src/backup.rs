@@ -3,8 +3,8 @@
 //!
 //! ```text
 //! <backup>/
-//!   berth.db       the database as one transaction saw it (SQLite's VACUUM INTO)
-//!   token.key      the token signing key, so issued logins keep working
+//!   berth.db       the database as one transaction saw it (SQLite's VACUUM INTO),
+//!                  with the token signing key, so issued logins keep working
 //!   store/blobs/…  every blob that database lists, in the store's own layout
 //!   backup.json    what was copied: version, time, blob count and bytes
 //! ```
@@ -35,7 +35,7 @@ const ATTEMPTS: u32 = 3;
 
 /// Takes a backup of the running (or stopped) data folder into `to`, which must not
 /// exist or be empty. The error is one line for the operator.
-pub async fn backup(services: &Services, data: &DataArgs, to: &Path) -> Result<Copied, String> {
+pub async fn backup(services: &Services, to: &Path) -> Result<Copied, String> {
     if !services.db.is_sqlite() {
         return Err(
             "backup copies the embedded SQLite database; with PostgreSQL use pg_dump \
@@ -51,7 +51,7 @@ pub async fn backup(services: &Services, data: &DataArgs, to: &Path) -> Result<C
     }
     let mut last = String::new();
     for _ in 0..ATTEMPTS {
-        match backup_once(services, data, to).await {
+        match backup_once(services, to).await {
             Ok(copied) => return Ok(copied),
             Err(Attempt::Retry(why)) => {
                 last = why;
@@ -74,7 +74,7 @@ enum Attempt {
     Fail(String),
 }
 
-async fn backup_once(services: &Services, data: &DataArgs, to: &Path) -> Result<Copied, Attempt> {
+async fn backup_once(services: &Services, to: &Path) -> Result<Copied, Attempt> {
     let fail = |what: &str, e: &dyn std::fmt::Display| Attempt::Fail(format!("{what}: {e}"));
     std::fs::create_dir_all(to).map_err(|e| fail(&format!("creating {}", to.display()), &e))?;
     let db_file = to.join("berth.db");
@@ -110,8 +110,6 @@ async fn backup_once(services: &Services, data: &DataArgs, to: &Path) -> Result<
         copied.blobs += 1;
         copied.bytes += size.max(0) as u64;
     }
-    std::fs::copy(data.key_file(), to.join("token.key"))
-        .map_err(|e| fail("copying the token key", &e))?;
     let manifest = serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
         "created_at": crate::services::format_rfc3339(crate::services::now_ms()),
@@ -167,7 +165,11 @@ pub async fn restore(data: &DataArgs, from: &Path) -> Result<Copied, String> {
         None => dir.join("berth.db"),
     };
     copy("berth.db", &db_path)?;
-    copy("token.key", &data.key_file())?;
+    // Backups from before the signing key moved into the database carry it as a file;
+    // the first start adopts it.
+    if from.join("token.key").exists() {
+        copy("token.key", &data.key_file())?;
+    }
     let services = crate::startup::open(data)
         .await
         .map_err(|e| format!("opening the restored data: {e:#}"))?;

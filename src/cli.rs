@@ -239,7 +239,6 @@ fn emit(json_mode: bool, value: serde_json::Value, text: String) {
 /// Runs an admin command against the services.
 pub async fn run_admin(
     services: &Services,
-    data: &DataArgs,
     command: Command,
     json_mode: bool,
 ) -> Result<(), Failure> {
@@ -249,7 +248,7 @@ pub async fn run_admin(
             unreachable!("serve and restore are handled by main")
         }
         Command::Backup { to } => {
-            let copied = crate::backup::backup(services, data, &to)
+            let copied = crate::backup::backup(services, &to)
                 .await
                 .map_err(|message| Failure { message, code: 1 })?;
             emit(

@@ -35,7 +35,7 @@ fn main() {
                         return 1;
                     }
                 };
-                let result = run_admin(&services, &cli.data, command, cli.json).await;
+                let result = run_admin(&services, command, cli.json).await;
                 services.db.clone().close().await;
                 match result {
                     Ok(()) => 0,

@@ -28,8 +28,9 @@ pub async fn open(data: &DataArgs) -> anyhow::Result<Services> {
     let store = crate::storage::open(&location, &data.scratch_dir())
         .await
         .with_context(|| format!("opening the blob store {}", data.storage_name()))?;
-    let keys = TokenKeys::load_or_create(&data.key_file())
-        .with_context(|| format!("loading the token key {}", data.key_file().display()))?;
+    let keys = TokenKeys::load_or_create(&db, &data.key_file())
+        .await
+        .context("loading the token signing key")?;
     Ok(Services::new(db, store, keys))
 }
 

@@ -10,6 +10,7 @@ mod m20261125_000003_add_repository_size_and_pulls;
 mod m20261125_000004_create_trash;
 mod m20261126_000005_create_account_blobs;
 mod m20261202_000006_add_credential_lifecycle;
+mod m20261202_000007_create_site_secrets;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_trash::Migration),
             Box::new(m20261126_000005_create_account_blobs::Migration),
             Box::new(m20261202_000006_add_credential_lifecycle::Migration),
+            Box::new(m20261202_000007_create_site_secrets::Migration),
         ]
     }
 }

@@ -254,6 +254,20 @@ pub mod refresh_grants {
     no_relations!();
 }
 
+pub mod site_secrets {
+    use sea_orm::entity::prelude::*;
+    /// A secret the whole site shares (the token signing key), as hex.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "site_secrets")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        pub value: String,
+        pub created_at: i64,
+    }
+    no_relations!();
+}
+
 pub mod trash {
     use sea_orm::entity::prelude::*;
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

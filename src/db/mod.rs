@@ -12,6 +12,7 @@ mod fsck;
 mod gc;
 mod manifests;
 mod repositories;
+mod secrets;
 mod sessions;
 mod trash;
 mod uploads;

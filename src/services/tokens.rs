@@ -60,6 +60,9 @@ impl Claims {
 }
 
 /// The signing key, kept in the data directory so tokens survive restarts.
+/// The name of the token signing key among the site's secrets.
+const SIGNING_KEY: &str = "token_signing_key";
+
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -73,21 +76,31 @@ impl TokenKeys {
         }
     }
 
-    /// Loads the key file, creating it with 32 random bytes on first start.
-    pub fn load_or_create(path: &Path) -> std::io::Result<Self> {
-        match std::fs::read(path) {
-            Ok(k) if k.len() >= 32 => Ok(Self::from_secret(&k)),
-            Ok(_) | Err(_) if !path.exists() => {
-                let key: [u8; 32] = rand::random();
-                write_private(path, &key)?;
-                Ok(Self::from_secret(&key))
+    /// The site's signing key from the database, which every replica shares. The
+    /// first start stores one: the key file of a data folder from before keys moved
+    /// to the database (so tokens and logins issued then keep working), or 32 random
+    /// bytes.
+    pub async fn load_or_create(db: &crate::db::Db, legacy_file: &Path) -> anyhow::Result<Self> {
+        let candidate = match std::fs::read(legacy_file) {
+            Ok(k) if k.len() >= 32 => k,
+            Ok(_) => anyhow::bail!("{} is too short to be a key", legacy_file.display()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                rand::random::<[u8; 32]>().to_vec()
             }
-            Ok(_) => Err(std::io::Error::other(format!(
-                "{} is too short to be a key",
-                path.display()
-            ))),
-            Err(e) => Err(e),
-        }
+            Err(e) => {
+                return Err(
+                    anyhow::Error::new(e).context(format!("reading {}", legacy_file.display()))
+                );
+            }
+        };
+        let stored = db
+            .site_secret_or_insert(SIGNING_KEY, &hex::encode(candidate), super::now_ms())
+            .await?;
+        let key = hex::decode(&stored)
+            .ok()
+            .filter(|k| k.len() >= 32)
+            .ok_or_else(|| anyhow::anyhow!("the stored token signing key is damaged"))?;
+        Ok(Self::from_secret(&key))
     }
 
     /// An access token granting `access`, for [`ACCESS_TOKEN_SECONDS`].
@@ -160,19 +173,6 @@ impl TokenKeys {
         }
         (claims.typ.as_deref() == refresh.then_some("refresh")).then_some(claims)
     }
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    opts.mode(0o600);
-    let mut f = opts.open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
 }
 
 /// Seconds since the Unix epoch, by the server's clock.

@@ -56,7 +56,7 @@ impl Server {
 
     /// Starts a server on a data folder with extra flags and environment variables
     /// (`BERTH_TEST_CLOCK_OFFSET_SECS` to see days ahead). A `--listen` in `flags`
-    /// overrides the free port.
+    /// overrides the free port, a `--database-url` or `--storage` the run's own.
     pub fn start_in_env(data: &Path, flags: &[&str], env: &[(&str, &str)]) -> Self {
         let listen = if flags.contains(&"--listen") {
             vec![]
@@ -68,8 +68,16 @@ impl Server {
             .args(listen)
             .arg("--data-dir")
             .arg(data)
-            .args(database_flags(data))
-            .args(storage_flags(data))
+            .args(if flags.contains(&"--database-url") {
+                Vec::new()
+            } else {
+                database_flags(data)
+            })
+            .args(if flags.contains(&"--storage") {
+                Vec::new()
+            } else {
+                storage_flags(data)
+            })
             .args(flags)
             .envs(s3::client_env())
             .envs(env.iter().copied())
@@ -206,9 +214,15 @@ pub fn on_postgres() -> bool {
 /// `--database-url` for a data folder on PostgreSQL: each folder gets a database of
 /// its own, named after the folder, created on first use. Nothing on SQLite.
 pub fn database_flags(data: &Path) -> Vec<String> {
-    let Ok(port) = std::env::var("BERTH_TEST_POSTGRES_PORT") else {
-        return Vec::new();
-    };
+    database_url(data)
+        .map(|u| vec!["--database-url".to_owned(), u])
+        .unwrap_or_default()
+}
+
+/// The database URL a data folder's servers use on PostgreSQL; `None` on SQLite (the
+/// folder's own `berth.db`).
+pub fn database_url(data: &Path) -> Option<String> {
+    let port = std::env::var("BERTH_TEST_POSTGRES_PORT").ok()?;
     static CREATED: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let name = folder_name(data);
     let mut created = CREATED.lock().unwrap();
@@ -225,10 +239,7 @@ pub fn database_flags(data: &Path) -> Vec<String> {
         );
         created.push(name.clone());
     }
-    vec![
-        "--database-url".to_owned(),
-        format!("postgres://berth@127.0.0.1:{port}/{name}"),
-    ]
+    Some(format!("postgres://berth@127.0.0.1:{port}/{name}"))
 }
 
 /// `--storage` for a data folder when this run keeps blobs in S3 (`.ci/with-s3` sets
