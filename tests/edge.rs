@@ -492,22 +492,7 @@ fn a_docker_login_button_credential_works_only_in_its_account_and_is_listed() {
 #[test]
 fn the_setup_link_creates_one_admin_even_when_submitted_twice_at_once() {
     let s = Server::start();
-    let link = {
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        loop {
-            let found = s
-                .log
-                .lock()
-                .unwrap()
-                .iter()
-                .find_map(|l| l.split("setup?token=").nth(1).map(|t| t[..32].to_owned()));
-            if let Some(t) = found {
-                break t;
-            }
-            assert!(std::time::Instant::now() < deadline, "no setup link logged");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    };
+    let link = setup_token(&s);
     let statuses: Vec<u16> = std::thread::scope(|scope| {
         let handles: Vec<_> = ["first", "second"]
             .into_iter()

@@ -71,3 +71,43 @@ fn replicas_on_one_database_share_the_token_signing_key() {
         200
     );
 }
+
+fn submit_setup(s: &Server, token: &str, username: &str) -> u16 {
+    Client::new(s)
+        .send(
+            "POST",
+            "/api/setup",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Accept", "application/json"),
+            ],
+            Some(format!("token={token}&username={username}&password=long+enough+1").as_bytes()),
+        )
+        .status
+}
+
+#[test]
+fn the_setup_link_works_on_any_replica_and_only_once() {
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let database = database_url(one.path())
+        .unwrap_or_else(|| format!("sqlite://{}", one.path().join("berth.db").display()));
+    let a = Server::start_in(one.path());
+    let b = Server::start_in_with(two.path(), &["--database-url", &database]);
+    // Both print the one link the first of them made.
+    let token = setup_token(&a);
+    assert_eq!(setup_token(&b), token);
+    // A wrong secret is refused and does not use the link up.
+    assert_eq!(submit_setup(&b, &"0".repeat(32), "mallory"), 403);
+    // Used on one replica, it is gone on both.
+    assert_eq!(submit_setup(&b, &token, "root"), 200);
+    assert_eq!(submit_setup(&a, &token, "other"), 403);
+    assert_eq!(submit_setup(&b, &token, "other"), 403);
+    let signed_in = sign_in(&a, "root", "long enough 1")
+        .headers_all("set-cookie")
+        .iter()
+        .any(|c| c.starts_with("berth_session="));
+    assert!(
+        signed_in,
+        "the admin made on one replica signs in on the other"
+    );
+}

@@ -3,7 +3,7 @@
 
 use super::entity::site_secrets;
 use super::{Db, DbResult};
-use sea_orm::{DbErr, EntityTrait, Set};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set};
 
 impl Db {
     /// The secret called `name`, stored as `candidate` if there is none yet.
@@ -27,5 +27,18 @@ impl Db {
             .await?
             .ok_or_else(|| DbErr::RecordNotFound(format!("site secret {name}")))?;
         Ok(row.value)
+    }
+}
+
+impl Db {
+    /// Removes the secret called `name` if it is `value`; whether it did. Of several
+    /// processes taking the same secret at once, exactly one gets `true`.
+    pub async fn take_site_secret(&self, name: &str, value: &str) -> DbResult<bool> {
+        let res = site_secrets::Entity::delete_many()
+            .filter(site_secrets::Column::Name.eq(name))
+            .filter(site_secrets::Column::Value.eq(value))
+            .exec(&self.conn)
+            .await?;
+        Ok(res.rows_affected == 1)
     }
 }

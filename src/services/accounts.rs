@@ -84,14 +84,22 @@ impl Services {
     }
 }
 
+/// The name of the setup link's secret among the site's secrets.
+const SETUP_TOKEN: &str = "setup_token";
+
 impl Services {
-    /// When no user exists yet, mints the secret of the one-time setup link.
+    /// When no user exists yet, the secret of the one-time setup link: minted by the
+    /// first process to start and kept in the database, so the link works on every
+    /// replica (once).
     pub async fn begin_setup(&self) -> Result<Option<String>> {
         if self.db.count_users().await? > 0 {
             return Ok(None);
         }
-        let token = uuid::Uuid::new_v4().simple().to_string();
-        *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
+        let candidate = uuid::Uuid::new_v4().simple().to_string();
+        let token = self
+            .db
+            .site_secret_or_insert(SETUP_TOKEN, &candidate, super::now_ms())
+            .await?;
         Ok(Some(token))
     }
 
@@ -105,16 +113,9 @@ impl Services {
         username: &Username,
         password: &str,
     ) -> Result<User> {
-        let taken = {
-            let mut slot = self.setup_token.lock().unwrap_or_else(|e| e.into_inner());
-            match slot.as_deref() {
-                Some(t) if !token.is_empty() && t == token => slot.take(),
-                _ => None,
-            }
-        };
-        let Some(secret) = taken else {
+        if token.is_empty() || !self.db.take_site_secret(SETUP_TOKEN, token).await? {
             return Err(Error::Forbidden);
-        };
+        }
         let created = async {
             if self.db.count_users().await? > 0 {
                 return Err(Error::Forbidden);
@@ -126,7 +127,9 @@ impl Services {
         if let Err(e) = &created
             && !matches!(e, Error::Forbidden)
         {
-            *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = Some(secret);
+            self.db
+                .site_secret_or_insert(SETUP_TOKEN, token, super::now_ms())
+                .await?;
         }
         created
     }

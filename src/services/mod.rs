@@ -167,8 +167,6 @@ pub struct Services {
     pub tokens: Arc<tokens::TokenKeys>,
     pub limiter: Arc<limiter::LoginLimiter>,
     pub uploads: Arc<uploads::UploadLocks>,
-    /// The one-time secret of the first-run setup link, while no user exists.
-    pub setup_token: Arc<std::sync::Mutex<Option<String>>>,
     /// Pushes and deletions, for live portal pages.
     pub changes: changes::Changes,
     /// Pull times not yet written to the database.
@@ -196,7 +194,6 @@ impl Services {
             tokens: Arc::new(tokens),
             limiter: Arc::new(limiter::LoginLimiter::default()),
             uploads: Arc::new(uploads::UploadLocks::default()),
-            setup_token: Arc::default(),
             changes: changes::Changes::default(),
             pulls: Arc::default(),
             lifecycle: gc::Lifecycle::default(),

@@ -137,3 +137,21 @@ impl EventStream {
         None
     }
 }
+
+/// The secret of the setup link a server logged (waiting up to 5 s for the line).
+pub fn setup_token(s: &Server) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let found = s
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .find_map(|l| l.split("setup?token=").nth(1).map(|t| t[..32].to_owned()));
+        if let Some(t) = found {
+            return t;
+        }
+        assert!(std::time::Instant::now() < deadline, "no setup link logged");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
