@@ -10,7 +10,7 @@ export CARGO_TERM_COLOR ?= never
 
 BIN := $(CARGO_TARGET_DIR)/release/berth
 
-.PHONY: run build test deps test-deps site static image bench bench-portal load fmt lint
+.PHONY: run build test deps test-deps site static image bench bench-s3 bench-portal load fmt lint
 
 ## Build (release) and start Berth on 127.0.0.1:5000 with its data in ./berth-data.
 run: build
@@ -71,6 +71,11 @@ load: build
 	bash .ci/load
 
 ## Time the Repositories page of an account with 10,000 repositories (not in `make test`).
+## The same with blobs in moto's S3 server, the reference's in the same bucket; pass
+## compare.py options in BENCH_ARGS (e.g. BENCH_ARGS="--size-mib 64 --rounds 1").
+bench-s3: build test-deps
+	bash .ci/with-s3 bash .ci/bench $(BENCH_ARGS)
+
 bench-portal: build
 	bash .ci/bench-portal
 
