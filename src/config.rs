@@ -105,14 +105,6 @@ impl DataArgs {
             .unwrap_or_else(|| crate::storage::Location::Folder(self.blob_dir()))
     }
 
-    /// The store as people wrote it, for messages.
-    pub fn storage_name(&self) -> String {
-        match self.storage() {
-            crate::storage::Location::Folder(p) => p.display().to_string(),
-            crate::storage::Location::S3 { bucket, prefix } => format!("s3://{bucket}/{prefix}"),
-        }
-    }
-
     /// Local space for uploads in progress when blobs live in an object store.
     pub fn scratch_dir(&self) -> PathBuf {
         self.data_dir.join("scratch")

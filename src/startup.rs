@@ -27,7 +27,7 @@ pub async fn open(data: &DataArgs) -> anyhow::Result<Services> {
     let location = data.storage();
     let store = crate::storage::open(&location, &data.scratch_dir())
         .await
-        .with_context(|| format!("opening the blob store {}", data.storage_name()))?;
+        .with_context(|| format!("opening the blob store {location}"))?;
     let keys = TokenKeys::load_or_create(&db, &data.key_file())
         .await
         .context("loading the token signing key")?;

@@ -498,22 +498,7 @@ fn the_setup_link_creates_one_admin_even_when_submitted_twice_at_once() {
             .into_iter()
             .map(|name| {
                 let (s, link) = (&s, &link);
-                scope.spawn(move || {
-                    Client::new(s)
-                        .send(
-                            "POST",
-                            "/api/setup",
-                            &[
-                                ("Content-Type", "application/x-www-form-urlencoded"),
-                                ("Accept", "application/json"),
-                            ],
-                            Some(
-                                format!("token={link}&username={name}&password=long+enough+1")
-                                    .as_bytes(),
-                            ),
-                        )
-                        .status
-                })
+                scope.spawn(move || submit_setup(s, link, name))
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()

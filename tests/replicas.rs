@@ -6,22 +6,28 @@ use common::*;
 
 const PW: &str = "replica password";
 
+/// The database URL of the first replica's data folder, for the others to share.
+fn shared_database(first: &std::path::Path) -> String {
+    database_url(first).unwrap_or_else(|| format!("sqlite://{}", first.join("berth.db").display()))
+}
+
 #[test]
 fn replicas_on_one_database_share_the_token_signing_key() {
     let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let database = database_url(one.path())
-        .unwrap_or_else(|| format!("sqlite://{}", one.path().join("berth.db").display()));
+    let database = shared_database(one.path());
     let a = Server::start_in(one.path());
     a.tenant("acme", "alice", PW, "admin");
     // The second replica has a key file of its own (as a data folder from before keys
     // moved into the database would): the database's key wins.
     std::fs::write(two.path().join("token.key"), [9u8; 32]).unwrap();
-    let store = format!("file://{}", one.path().join("store").display());
-    let mut flags = vec!["--database-url", database.as_str()];
-    if std::env::var_os("BERTH_TEST_S3_ENDPOINT").is_none() {
-        flags.extend(["--storage", store.as_str()]);
-    }
-    let b = Server::start_in_with(two.path(), &flags);
+    // And the first one's store: its folder, or its prefix of the run's bucket.
+    let store = storage_flags(one.path())
+        .pop()
+        .unwrap_or_else(|| format!("file://{}", one.path().join("store").display()));
+    let b = Server::start_in_with(
+        two.path(),
+        &["--database-url", &database, "--storage", &store],
+    );
 
     let scope = ["repository:acme/app:pull,push"];
     let from_a = token(&a, "alice", PW, &scope);
@@ -72,25 +78,10 @@ fn replicas_on_one_database_share_the_token_signing_key() {
     );
 }
 
-fn submit_setup(s: &Server, token: &str, username: &str) -> u16 {
-    Client::new(s)
-        .send(
-            "POST",
-            "/api/setup",
-            &[
-                ("Content-Type", "application/x-www-form-urlencoded"),
-                ("Accept", "application/json"),
-            ],
-            Some(format!("token={token}&username={username}&password=long+enough+1").as_bytes()),
-        )
-        .status
-}
-
 #[test]
 fn the_setup_link_works_on_any_replica_and_only_once() {
     let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let database = database_url(one.path())
-        .unwrap_or_else(|| format!("sqlite://{}", one.path().join("berth.db").display()));
+    let database = shared_database(one.path());
     let a = Server::start_in(one.path());
     let b = Server::start_in_with(two.path(), &["--database-url", &database]);
     // Both print the one link the first of them made.

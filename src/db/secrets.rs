@@ -28,9 +28,7 @@ impl Db {
             .ok_or_else(|| DbErr::RecordNotFound(format!("site secret {name}")))?;
         Ok(row.value)
     }
-}
 
-impl Db {
     /// Removes the secret called `name` if it is `value`; whether it did. Of several
     /// processes taking the same secret at once, exactly one gets `true`.
     pub async fn take_site_secret(&self, name: &str, value: &str) -> DbResult<bool> {

@@ -59,10 +59,11 @@ impl Claims {
     }
 }
 
-/// The signing key, kept in the data directory so tokens survive restarts.
 /// The name of the token signing key among the site's secrets.
 const SIGNING_KEY: &str = "token_signing_key";
 
+/// The signing key, kept in the database so tokens survive restarts and every
+/// replica accepts the others' tokens.
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,

@@ -15,7 +15,7 @@
 //! `uploads/` and `blobs/` are on the same filesystem so that committing an upload is
 //! one `rename`, preceded by an fsync of the file and followed by one of the directory.
 
-use super::{BlobStore, BlobStream, BoxedReader, UploadSink};
+use super::{BlobStore, BlobStream, BoxedReader, UploadSink, blob_location, digest_at};
 use crate::domain::Digest;
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
@@ -56,12 +56,9 @@ impl FilesystemStore {
     }
 
     fn blob_path(&self, digest: &Digest) -> PathBuf {
-        let hex = digest.hex();
-        self.root
-            .join("blobs")
-            .join(digest.algorithm().as_str())
-            .join(&hex[..2])
-            .join(hex)
+        blob_location(digest)
+            .iter()
+            .fold(self.root.clone(), |path, part| path.join(part))
     }
 }
 
@@ -83,15 +80,11 @@ fn walk(dir: &Path, f: &mut dyn FnMut(&Path, u64)) -> io::Result<()> {
     Ok(())
 }
 
-/// The digest a file under `blobs/` stands for, if it sits where that blob belongs.
-fn blob_digest(blobs: &Path, path: &Path) -> Option<Digest> {
-    let rel = path.strip_prefix(blobs).ok()?;
+/// The digest a file under `root` stands for, if it sits where that blob belongs.
+fn blob_digest(root: &Path, path: &Path) -> Option<Digest> {
+    let rel = path.strip_prefix(root).ok()?;
     let parts: Vec<&str> = rel.iter().filter_map(|p| p.to_str()).collect();
-    let [algorithm, shard, hex] = parts.as_slice() else {
-        return None;
-    };
-    let d = Digest::parse(&format!("{algorithm}:{hex}")).ok()?;
-    (hex.starts_with(shard) && shard.len() == 2).then_some(d)
+    digest_at(&parts)
 }
 
 async fn sync_dir(dir: &Path) -> io::Result<()> {
@@ -191,10 +184,10 @@ impl BlobStore for FilesystemStore {
     }
 
     async fn list_blobs(&self) -> io::Result<Vec<(Digest, u64)>> {
-        let root = self.root.join("blobs");
+        let root = self.root.clone();
         tokio::task::spawn_blocking(move || {
             let mut out = Vec::new();
-            walk(&root, &mut |path, len| {
+            walk(&root.join("blobs"), &mut |path, len| {
                 if let Some(d) = blob_digest(&root, path) {
                     out.push((d, len));
                 }
@@ -220,9 +213,8 @@ impl BlobStore for FilesystemStore {
         let root = self.root.clone();
         tokio::task::spawn_blocking(move || {
             let mut out = Vec::new();
-            let blobs = root.join("blobs");
-            walk(&blobs, &mut |path, _| {
-                if blob_digest(&blobs, path).is_none()
+            walk(&root.join("blobs"), &mut |path, _| {
+                if blob_digest(&root, path).is_none()
                     && let Ok(rel) = path.strip_prefix(&root)
                 {
                     out.push(rel.to_string_lossy().into_owned());

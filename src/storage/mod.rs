@@ -78,6 +78,29 @@ pub trait BlobStore: Send + Sync + 'static {
     }
 }
 
+/// Where a blob lives in a store, as parts of a path relative to the store's root; both
+/// stores use this layout: `blobs/<algorithm>/<first two hex digits>/<hex>`.
+fn blob_location(digest: &Digest) -> [String; 4] {
+    let hex = digest.hex();
+    [
+        "blobs".to_owned(),
+        digest.algorithm().as_str().to_owned(),
+        hex[..2].to_owned(),
+        hex.to_string(),
+    ]
+}
+
+/// The digest a path relative to the store's root (as its parts) stands for, if it is
+/// where that blob belongs (see [`blob_location`]).
+fn digest_at<S: AsRef<str>>(parts: &[S]) -> Option<Digest> {
+    let [blobs, algorithm, shard, hex] = parts else {
+        return None;
+    };
+    let (algorithm, shard, hex) = (algorithm.as_ref(), shard.as_ref(), hex.as_ref());
+    let d = Digest::parse(&format!("{algorithm}:{hex}")).ok()?;
+    (blobs.as_ref() == "blobs" && shard.len() == 2 && hex.starts_with(shard)).then_some(d)
+}
+
 /// Where blobs live, as `--storage` names it: parsed once, at the edge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
@@ -120,6 +143,17 @@ impl std::str::FromStr for Location {
         Err(format!(
             "{s:?}: storage is s3://BUCKET[/PREFIX] or file://PATH"
         ))
+    }
+}
+
+/// The location as `--storage` writes it, for messages.
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Folder(path) => write!(f, "file://{}", path.display()),
+            Location::S3 { bucket, prefix } if prefix.is_empty() => write!(f, "s3://{bucket}"),
+            Location::S3 { bucket, prefix } => write!(f, "s3://{bucket}/{prefix}"),
+        }
     }
 }
 
@@ -170,6 +204,13 @@ mod tests {
                 prefix: "team/registry".into()
             })
         );
+        for url in [
+            "file:///srv/blobs",
+            "s3://my-bucket",
+            "s3://my-bucket/team/registry",
+        ] {
+            assert_eq!(url.parse::<Location>().unwrap().to_string(), url);
+        }
         for bad in [
             "s3://",
             "s3://UPPER",

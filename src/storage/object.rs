@@ -14,7 +14,9 @@
 //! upload) is atomic: an object is visible whole or not at all, and durable once
 //! acknowledged, which is the contract `BlobStore` asks for.
 
-use super::{BlobStore, BlobStream, BoxedReader, FilesystemStore, UploadSink};
+use super::{
+    BlobStore, BlobStream, BoxedReader, FilesystemStore, UploadSink, blob_location, digest_at,
+};
 use crate::domain::Digest;
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -68,13 +70,9 @@ impl ObjectBlobStore {
     }
 
     fn blob_key(&self, digest: &Digest) -> Path {
-        let hex = digest.hex();
-        self.prefix
-            .clone()
-            .join("blobs")
-            .join(digest.algorithm().as_str())
-            .join(&hex[..2])
-            .join(hex)
+        blob_location(digest)
+            .iter()
+            .fold(self.prefix.clone(), |key, part| key.join(part.as_str()))
     }
 
     /// The digest an object's key stands for, if it sits where that blob belongs.
@@ -83,11 +81,7 @@ impl ObjectBlobStore {
             .prefix_match(&self.prefix)?
             .map(|p| p.as_ref().to_owned())
             .collect();
-        let [blobs, algorithm, shard, hex] = parts.as_slice() else {
-            return None;
-        };
-        let d = Digest::parse(&format!("{algorithm}:{hex}")).ok()?;
-        (blobs == "blobs" && shard.len() == 2 && hex.starts_with(shard.as_str())).then_some(d)
+        digest_at(&parts)
     }
 
     /// Whether the object at `key` exists.

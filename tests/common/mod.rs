@@ -244,7 +244,7 @@ pub fn database_url(data: &Path) -> Option<String> {
 
 /// `--storage` for a data folder when this run keeps blobs in S3 (`.ci/with-s3` sets
 /// `BERTH_TEST_S3_ENDPOINT`): each folder gets a prefix of its own in the bucket.
-fn storage_flags(data: &Path) -> Vec<String> {
+pub fn storage_flags(data: &Path) -> Vec<String> {
     if std::env::var_os("BERTH_TEST_S3_ENDPOINT").is_none() {
         return Vec::new();
     }

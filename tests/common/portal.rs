@@ -138,6 +138,21 @@ impl EventStream {
     }
 }
 
+/// Submits the setup form as a JSON caller, with a password long enough; the status.
+pub fn submit_setup(s: &Server, token: &str, username: &str) -> u16 {
+    Client::new(s)
+        .send(
+            "POST",
+            "/api/setup",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Accept", "application/json"),
+            ],
+            Some(format!("token={token}&username={username}&password=long+enough+1").as_bytes()),
+        )
+        .status
+}
+
 /// The secret of the setup link a server logged (waiting up to 5 s for the line).
 pub fn setup_token(s: &Server) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
