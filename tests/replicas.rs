@@ -102,3 +102,167 @@ fn the_setup_link_works_on_any_replica_and_only_once() {
         "the admin made on one replica signs in on the other"
     );
 }
+
+#[test]
+fn an_upload_moves_between_replicas_and_is_read_back_on_the_other() {
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let database = shared_database(one.path());
+    // One folder store for both (as a shared volume would be).
+    let store = format!("file://{}", one.path().join("shared-store").display());
+    let a = Server::start_in_with(one.path(), &["--storage", &store]);
+    a.tenant("acme", "alice", PW, "admin");
+    let b = Server::start_in_with(
+        two.path(),
+        &["--database-url", &database, "--storage", &store],
+    );
+    let scope = ["repository:acme/big:pull,push"];
+    let (on_a, on_b) = (
+        Client::with_bearer(&a, &token(&a, "alice", PW, &scope)),
+        Client::with_bearer(&b, &token(&b, "alice", PW, &scope)),
+    );
+    let blob: Vec<u8> = (0..13u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let digest = sha256(&blob);
+    let started = on_a.send("POST", "/v2/acme/big/blobs/uploads/", &[], None);
+    assert_eq!(started.status, 202, "{}", started.text());
+    let mut location = started.header("location").unwrap().to_owned();
+    // Chunks above and below 5 MiB, each on the other replica than the one before.
+    let cuts = [0usize, 6 << 20, (6 << 20) + 1000, 12 << 20, blob.len()];
+    for (i, w) in cuts.windows(2).enumerate() {
+        let client = if i % 2 == 0 { &on_b } else { &on_a };
+        let (start, end) = (w[0], w[1]);
+        let range = format!("{start}-{}", end - 1);
+        if i == cuts.len() - 2 {
+            let sep = if location.contains('?') { '&' } else { '?' };
+            let r = client.send(
+                "PUT",
+                &format!("{location}{sep}digest={digest}"),
+                &[
+                    ("Content-Range", &range),
+                    ("Content-Type", "application/octet-stream"),
+                ],
+                Some(&blob[start..end]),
+            );
+            assert_eq!(r.status, 201, "{}", r.text());
+            break;
+        }
+        let r = client.send(
+            "PATCH",
+            &location,
+            &[
+                ("Content-Range", &range),
+                ("Content-Type", "application/octet-stream"),
+            ],
+            Some(&blob[start..end]),
+        );
+        assert_eq!(r.status, 202, "chunk {i}: {}", r.text());
+        assert_eq!(r.header("range"), Some(format!("0-{}", end - 1).as_str()));
+        location = r.header("location").unwrap().to_owned();
+        // The other replica knows the new length at once, and refuses a chunk that
+        // does not start there.
+        let other = if i % 2 == 0 { &on_a } else { &on_b };
+        let status = other.get(&location);
+        assert_eq!(status.status, 204);
+        assert_eq!(
+            status.header("range"),
+            Some(format!("0-{}", end - 1).as_str())
+        );
+        let wrong = other.send(
+            "PATCH",
+            &location,
+            &[
+                ("Content-Range", "0-0"),
+                ("Content-Type", "application/octet-stream"),
+            ],
+            Some(b"x"),
+        );
+        assert_eq!(wrong.status, 416, "{}", wrong.text());
+    }
+    // Finished on one, read back byte for byte, and by range, on the other.
+    let got = on_a.get(&format!("/v2/acme/big/blobs/{digest}"));
+    assert_eq!(got.status, 200);
+    assert_eq!(sha256(&got.body), digest);
+    let r = on_a.send(
+        "GET",
+        &format!("/v2/acme/big/blobs/{digest}"),
+        &[("Range", "bytes=6291450-6292500")],
+        None,
+    );
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body, &blob[6_291_450..6_292_501]);
+}
+
+#[test]
+fn one_request_at_a_time_writes_an_upload_whichever_replica_it_reaches() {
+    use std::io::{Read, Write};
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let database = shared_database(one.path());
+    let store = format!("file://{}", one.path().join("shared-store").display());
+    let a = Server::start_in_with(one.path(), &["--storage", &store]);
+    a.tenant("acme", "alice", PW, "admin");
+    let b = Server::start_in_with(
+        two.path(),
+        &["--database-url", &database, "--storage", &store],
+    );
+    let scope = ["repository:acme/app:pull,push"];
+    let bearer = token(&a, "alice", PW, &scope);
+    let on_a = Client::with_bearer(&a, &bearer);
+    let started = on_a.send("POST", "/v2/acme/app/blobs/uploads/", &[], None);
+    let location = started.header("location").unwrap().to_owned();
+    let first: Vec<u8> = vec![b'a'; 200_000];
+    // A PATCH to the first replica whose body arrives slowly.
+    let mut slow = std::net::TcpStream::connect(&a.addr).unwrap();
+    write!(
+        slow,
+        "PATCH {location} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {bearer}\r\n\
+         Content-Type: application/octet-stream\r\nContent-Range: 0-{}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        a.addr,
+        first.len() - 1,
+        first.len()
+    )
+    .unwrap();
+    slow.write_all(&first[..100_000]).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    // Meanwhile the same chunk position on the second replica waits for it ...
+    let (done, result) = std::sync::mpsc::channel();
+    let (b_client, b_location) = (Client::with_bearer(&b, &bearer), location.clone());
+    std::thread::spawn(move || {
+        let r = b_client.send(
+            "PATCH",
+            &b_location,
+            &[
+                ("Content-Range", "0-9"),
+                ("Content-Type", "application/octet-stream"),
+            ],
+            Some(b"bbbbbbbbbb"),
+        );
+        let _ = done.send((r.status, r.header("range").map(str::to_owned)));
+    });
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    assert!(result.try_recv().is_err(), "the second writer did not wait");
+    slow.write_all(&first[100_000..]).unwrap();
+    let mut answer = String::new();
+    slow.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    // ... and is then told where the upload really ends, writing nothing.
+    let (status, range) = result
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .unwrap();
+    assert_eq!(status, 416);
+    assert_eq!(range.as_deref(), Some("0-199999"));
+    let sep = if location.contains('?') { '&' } else { '?' };
+    let digest = sha256(&first);
+    let r = Client::with_bearer(&b, &bearer).send(
+        "PUT",
+        &format!("{location}{sep}digest={digest}"),
+        &[],
+        Some(b""),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        on_a.get(&format!("/v2/acme/app/blobs/{digest}")).body,
+        first
+    );
+}

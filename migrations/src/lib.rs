@@ -11,6 +11,7 @@ mod m20261125_000004_create_trash;
 mod m20261126_000005_create_account_blobs;
 mod m20261202_000006_add_credential_lifecycle;
 mod m20261202_000007_create_site_secrets;
+mod m20261202_000008_add_upload_state;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_create_account_blobs::Migration),
             Box::new(m20261202_000006_add_credential_lifecycle::Migration),
             Box::new(m20261202_000007_create_site_secrets::Migration),
+            Box::new(m20261202_000008_add_upload_state::Migration),
         ]
     }
 }

@@ -199,6 +199,15 @@ pub mod uploads {
         pub id: String,
         pub repository_id: i64,
         pub created_at: i64,
+        /// Bytes received so far: the upload's length.
+        pub received: i64,
+        /// The running hash over those bytes, serialised (`Hasher::to_state`).
+        pub hash_state: Option<Vec<u8>>,
+        /// When a request last wrote it (ms), for expiry.
+        pub updated_at: i64,
+        /// The request writing it now, and until when that claim holds (ms).
+        pub lease_holder: Option<String>,
+        pub lease_until: i64,
     }
     no_relations!();
 }

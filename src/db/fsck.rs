@@ -55,11 +55,11 @@ impl Db {
             .await?)
     }
 
-    /// Every upload session: id and start.
+    /// Every upload session: id and when a request last wrote it.
     pub async fn all_uploads(&self) -> DbResult<Vec<(String, i64)>> {
         Ok(uploads::Entity::find()
             .select_only()
-            .columns([uploads::Column::Id, uploads::Column::CreatedAt])
+            .columns([uploads::Column::Id, uploads::Column::UpdatedAt])
             .into_tuple()
             .all(&self.read)
             .await?)

@@ -26,6 +26,7 @@ pub use gc::{GcGraph, LinkCandidate, ManifestNode};
 pub use manifests::*;
 pub use repositories::{LinkRefused, RepositorySummary, StorageTotals};
 pub use trash::{Deletion, RestoreRefused, TrashEntry};
+pub use uploads::UploadProgress;
 pub use usage::UsageDrift;
 
 use migration::{Migrator, MigratorTrait};

@@ -1,6 +1,7 @@
 //! Content digests (`algorithm:hex`) and the incremental hashers that produce them.
 
 use super::ParseError;
+use sha2::digest::common::hazmat::SerializableState;
 use sha2::{Digest as _, Sha256, Sha512};
 use std::fmt;
 
@@ -122,7 +123,32 @@ impl Hasher {
         };
         Digest { algorithm, hex }
     }
+
+    /// The hasher's state as bytes, so another process can continue it: a tag naming
+    /// the layout (the `sha2` crate's 0.11 serialisation) and the algorithm, then that
+    /// state. A later layout gets another tag; `from_state` refuses tags it does not know.
+    pub fn to_state(&self) -> Vec<u8> {
+        let (tag, state): (&[u8], Vec<u8>) = match self {
+            Hasher::Sha256(h) => (STATE_SHA256, h.serialize().to_vec()),
+            Hasher::Sha512(h) => (STATE_SHA512, h.serialize().to_vec()),
+        };
+        [tag, &state].concat()
+    }
+
+    /// A hasher from `to_state`'s bytes; `None` when they are not such a state.
+    pub fn from_state(bytes: &[u8]) -> Option<Hasher> {
+        if let Some(state) = bytes.strip_prefix(STATE_SHA256) {
+            let state = state.try_into().ok()?;
+            return Sha256::deserialize(state).ok().map(Hasher::Sha256);
+        }
+        let state = bytes.strip_prefix(STATE_SHA512)?.try_into().ok()?;
+        Sha512::deserialize(state).ok().map(Hasher::Sha512)
+    }
 }
+
+/// The tags of serialised hash states (see [`Hasher::to_state`]).
+const STATE_SHA256: &[u8] = b"sha2-0.11/sha256:";
+const STATE_SHA512: &[u8] = b"sha2-0.11/sha512:";
 
 #[cfg(test)]
 mod tests {
@@ -163,5 +189,22 @@ mod tests {
         h.update(b"hel");
         h.update(b"lo");
         assert_eq!(h.finish(), Digest::of(Algorithm::Sha512, b"hello"));
+    }
+
+    #[test]
+    fn a_serialised_hash_state_continues_where_it_stopped() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        for algorithm in [Algorithm::Sha256, Algorithm::Sha512] {
+            let mut h = Hasher::new(algorithm);
+            // An odd length leaves a partial block in the state.
+            h.update(&data[..4_099]);
+            let state = h.to_state();
+            let mut resumed = Hasher::from_state(&state).expect("a state");
+            resumed.update(&data[4_099..]);
+            assert_eq!(resumed.finish(), Digest::of(algorithm, &data));
+        }
+        let state = Hasher::new(Algorithm::Sha256).to_state();
+        assert!(Hasher::from_state(&state[..state.len() - 1]).is_none());
+        assert!(Hasher::from_state(b"sha2-0.12/sha256:").is_none());
     }
 }

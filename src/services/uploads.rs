@@ -1,10 +1,12 @@
 //! Blob upload sessions: monolithic, chunked and streamed.
 //!
 //! Bytes stream into the store's temp file while they are hashed; nothing is buffered
-//! whole. The session row ties an upload to its repository; the temp file's length is
-//! what was received, so a session survives a restart without a database write per
-//! chunk. The running hash lives in memory and is recomputed from the file when it was
-//! lost or does not fit (a sha512 digest, say).
+//! whole. The session row ties an upload to its repository and, after every request,
+//! records how many bytes it holds and the running hash's serialised state, so any
+//! process on the database continues it without reading the bytes again (the hash is
+//! recomputed from the file only for a digest of another algorithm, sha512 say). One
+//! request writes an upload at a time: an in-process lock, then the row's lease, which
+//! is renewed while the body streams and runs out when its process dies.
 
 use super::{Error, Invalid, Result, Services, Thing, now_ms};
 use crate::db::Upload;
@@ -19,48 +21,53 @@ use tokio::io::AsyncReadExt;
 /// How many received bytes are handed to the hashing and writing threads at once.
 const BATCH: usize = 512 << 10;
 
-/// The running hash of an upload, valid for exactly `size` bytes.
-struct RunningHash {
-    size: u64,
-    hasher: PendingHash,
-}
+/// How long a request's claim on an upload lasts without renewal: a process that died
+/// mid-request holds its uploads this long at most.
+const LEASE: std::time::Duration = std::time::Duration::from_secs(15);
+/// How often a request renews its claim while its body streams.
+const LEASE_RENEWAL: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a request waits for another request's claim on the same upload to end.
+const LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
-/// A hash that may still be catching up with the last chunk on another thread: a
-/// chunk is acknowledged once its bytes are written, and hashing it overlaps the
-/// client sending the next one.
-enum PendingHash {
-    Ready(Box<Hasher>),
-    Hashing(tokio::task::JoinHandle<Hasher>),
-}
-
-impl PendingHash {
-    async fn get(self) -> Option<Hasher> {
-        match self {
-            PendingHash::Ready(h) => Some(*h),
-            PendingHash::Hashing(job) => job.await.ok(),
+/// Hashes, on a blocking thread, whatever arrives on `rx` after what `h` covers.
+fn hash_in_background(
+    mut h: Hasher,
+    mut rx: tokio::sync::mpsc::Receiver<Bytes>,
+) -> tokio::task::JoinHandle<Hasher> {
+    tokio::task::spawn_blocking(move || {
+        while let Some(chunk) = rx.blocking_recv() {
+            h.update(&chunk);
         }
-    }
+        h
+    })
+}
 
-    /// Hashes, on a blocking thread, whatever arrives on `rx` after what this hash
-    /// already covers.
-    fn continue_with(
-        self,
-        mut rx: tokio::sync::mpsc::Receiver<Bytes>,
-    ) -> tokio::task::JoinHandle<Hasher> {
-        tokio::task::spawn_blocking(move || {
-            let mut h = match self {
-                PendingHash::Ready(h) => *h,
-                // A blocking-pool thread may wait on the runtime; the previous chunk's
-                // job is short and ends before this one can make progress anyway.
-                PendingHash::Hashing(job) => tokio::runtime::Handle::current()
-                    .block_on(job)
-                    .expect("hash job of the previous chunk"),
-            };
-            while let Some(chunk) = rx.blocking_recv() {
-                h.update(&chunk);
+/// One request's claim on an upload in the database, renewed in the background until
+/// it is dropped, then given up (unless saving the progress already did).
+struct Lease {
+    db: crate::db::Db,
+    id: String,
+    holder: String,
+    renewer: tokio::task::JoinHandle<()>,
+    /// Set by the renewer when the claim went to someone else.
+    lost: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Lease {
+    fn lost(&self) -> bool {
+        self.lost.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.renewer.abort();
+        let (db, id, holder) = (self.db.clone(), self.id.clone(), self.holder.clone());
+        tokio::spawn(async move {
+            if let Err(e) = db.release_upload_lease(&id, &holder).await {
+                tracing::warn!(upload = id, error = %e, "giving up an upload's lease failed");
             }
-            h
-        })
+        });
     }
 }
 
@@ -69,7 +76,7 @@ impl PendingHash {
 /// the disk while bodies stream, not only when blobs are linked).
 #[derive(Default)]
 pub struct UploadLocks {
-    map: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<RunningHash>>>>>,
+    map: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     open: Mutex<OpenBytes>,
 }
 
@@ -102,7 +109,7 @@ impl OpenBytes {
 }
 
 impl UploadLocks {
-    fn lock_for(&self, id: &str) -> Arc<tokio::sync::Mutex<Option<RunningHash>>> {
+    fn lock_for(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         map.entry(id.to_owned()).or_default().clone()
     }
@@ -213,7 +220,16 @@ impl<T: Stream<Item = std::result::Result<Bytes, std::io::Error>> + Send + Unpin
 {
 }
 
-type UploadGuard = tokio::sync::OwnedMutexGuard<Option<RunningHash>>;
+type UploadGuard = tokio::sync::OwnedMutexGuard<()>;
+
+/// An upload held for one request: its row as the request found it, its account, the
+/// in-process lock and the database lease.
+struct Held {
+    upload: Upload,
+    account: i64,
+    _guard: UploadGuard,
+    lease: Lease,
+}
 
 impl Services {
     /// Opens an upload session; `Denied` when the account has
@@ -221,25 +237,30 @@ impl Services {
     pub async fn start_upload(&self, repo: &RepositoryName) -> Result<Upload> {
         let r = self.repository_for_push(repo).await?;
         let id = uuid::Uuid::new_v4().to_string();
-        // Row first: a file without a row would be an orphan nothing points to.
+        // File first: a row always has its file, so start-up recovery on any process
+        // may forget a row whose file is gone; a file without a row is removed by
+        // expiry.
+        self.store.create_upload(&id).await?;
         let max = u64::from(self.max_open_uploads);
-        let upload = match self
+        let created = self
             .db
             .create_upload(&id, r.id, r.account_id, max, now_ms())
-            .await?
-        {
-            Ok(upload) => upload,
-            Err(open) => {
-                return Err(Error::Denied(format!(
-                    "the account has {} open, the most it may have; finish or cancel some first",
-                    app::model::count(open, "upload")
-                )));
+            .await;
+        let upload = match created {
+            Ok(Ok(upload)) => upload,
+            refused => {
+                let _ = self.store.delete_upload(&id).await;
+                match refused? {
+                    Ok(_) => unreachable!("handled above"),
+                    Err(open) => {
+                        return Err(Error::Denied(format!(
+                            "the account has {} open, the most it may have; finish or cancel some first",
+                            app::model::count(open, "upload")
+                        )));
+                    }
+                }
             }
         };
-        if let Err(e) = self.store.create_upload(&id).await {
-            let _ = self.db.delete_upload(&id).await;
-            return Err(e.into());
-        }
         self.uploads.track(r.account_id, &id, 0);
         Ok(upload)
     }
@@ -263,18 +284,62 @@ impl Services {
         Ok((upload, r.account_id))
     }
 
-    /// The session with its lock held. Unknown ids never reach the lock map, and the
-    /// session is checked again once the lock is ours: the previous holder may have
-    /// finished or cancelled it.
-    async fn lock_upload(
-        &self,
-        repo: &RepositoryName,
-        id: &str,
-    ) -> Result<(Upload, i64, UploadGuard)> {
+    /// The session held for this request: the in-process lock, then the row's lease
+    /// (waiting up to [`LEASE_WAIT`] for another request's claim to end or run out).
+    /// Unknown ids never reach the lock map, and the session is read again once it is
+    /// held: the previous holder may have written, finished or cancelled it.
+    async fn lock_upload(&self, repo: &RepositoryName, id: &str) -> Result<Held> {
         self.upload(repo, id).await?;
         let guard = self.uploads.lock_for(id).lock_owned().await;
+        let holder = uuid::Uuid::new_v4().to_string();
+        let waited_since = std::time::Instant::now();
+        loop {
+            let now = now_ms();
+            let until = now + LEASE.as_millis() as i64;
+            if self.db.take_upload_lease(id, &holder, now, until).await? {
+                break;
+            }
+            if self.db.upload_by_id(id).await?.is_none() {
+                drop(guard);
+                self.uploads.forget(id);
+                return Err(Error::NotFound(Thing::Upload));
+            }
+            if waited_since.elapsed() > LEASE_WAIT {
+                return Err(Error::Conflict(
+                    "another request is writing this upload; try again once it ends".into(),
+                ));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let renewer = {
+            let (db, id, holder, lost) =
+                (self.db.clone(), id.to_owned(), holder.clone(), lost.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(LEASE_RENEWAL).await;
+                    let until = now_ms() + LEASE.as_millis() as i64;
+                    if !matches!(db.renew_upload_lease(&id, &holder, until).await, Ok(true)) {
+                        lost.store(true, std::sync::atomic::Ordering::Relaxed);
+                        return;
+                    }
+                }
+            })
+        };
+        let lease = Lease {
+            db: self.db.clone(),
+            id: id.to_owned(),
+            holder,
+            renewer,
+            lost,
+        };
         match self.upload_of(repo, id).await {
-            Ok((upload, account)) => Ok((upload, account, guard)),
+            Ok((upload, account)) => Ok(Held {
+                upload,
+                account,
+                _guard: guard,
+                lease,
+            }),
             Err(e) => {
                 drop(guard);
                 self.uploads.forget(id);
@@ -283,10 +348,10 @@ impl Services {
         }
     }
 
-    /// How many bytes an upload of the repository has received.
+    /// How many bytes an upload of the repository has received (as the last request
+    /// that wrote it recorded, on whichever process it ran).
     pub async fn upload_status(&self, repo: &RepositoryName, id: &str) -> Result<u64> {
-        let (_, _, _guard) = self.lock_upload(repo, id).await?;
-        Ok(self.store.upload_size(id).await?)
+        Ok(self.upload(repo, id).await?.received.max(0) as u64)
     }
 
     /// Appends a chunk; with a `Content-Range` it must start where the upload ends.
@@ -298,51 +363,48 @@ impl Services {
         range: Option<ContentRange>,
         body: impl BodyStream,
     ) -> Result<u64> {
-        let (upload, account, mut running) = self.lock_upload(repo, id).await?;
-        let size = self.store.upload_size(id).await?;
+        let held = self.lock_upload(repo, id).await?;
+        let size = held.upload.received.max(0) as u64;
         if let Some(r) = range
             && r.start != size
         {
             return Err(Error::Invalid(Invalid::Range { size }));
         }
-        self.write_chunk(
-            id,
-            size,
-            &mut running,
-            (account, upload.repository_id),
-            body,
-        )
-        .await
+        Ok(self.write_chunk(&held, body).await?.0)
     }
 
-    /// Writes one request's bytes at `size`. On any error the writer thread is waited
-    /// for before returning, so nothing writes the file once the lock is released.
+    /// Writes one request's bytes where the upload ends, then records the new length
+    /// and hash state in the row (only if this request still holds the lease and the
+    /// length is unchanged). On any error the writer thread is waited for before
+    /// returning, so nothing writes the file once the lock is released. Returns the
+    /// new length and, when it could be continued, the running hash over it.
     ///
-    /// The bytes count against the account's quota as they stream (`owner` is the
-    /// account and the repository): a body that crosses it is cut off at the line,
-    /// what arrived up to there is kept, and the rest of the body is drained in the
-    /// background while the client is told `QuotaExceeded`.
+    /// The bytes count against the account's quota as they stream: a body that
+    /// crosses it is cut off at the line, what arrived up to there is kept, and the
+    /// rest of the body is drained in the background while the client is told
+    /// `QuotaExceeded`.
     async fn write_chunk(
         &self,
-        id: &str,
-        size: u64,
-        running: &mut Option<RunningHash>,
-        owner: (i64, i64),
+        held: &Held,
         mut body: impl BodyStream,
-    ) -> Result<u64> {
-        let (account, repository_id) = owner;
+    ) -> Result<(u64, Option<Hasher>)> {
+        let (id, account) = (held.upload.id.as_str(), held.account);
+        let size = held.upload.received.max(0) as u64;
         self.uploads.track(account, id, size);
         // The room open uploads may fill: the quota less what the account's blobs use.
-        let quota = self.db.quota_of_repository(repository_id).await?;
+        let quota = self
+            .db
+            .quota_of_repository(held.upload.repository_id)
+            .await?;
         let room = quota.map(|(used, quota)| (quota - used).max(0) as u64);
         let mut over_quota = false;
-        let previous = match running.take() {
-            Some(h) if h.size == size => Some(h.hasher),
-            _ if size == 0 => Some(PendingHash::Ready(Box::new(Hasher::new(Algorithm::Sha256)))),
-            _ => None,
+        let previous = match &held.upload.hash_state {
+            Some(state) => Hasher::from_state(state),
+            None if size == 0 => Some(Hasher::new(Algorithm::Sha256)),
+            None => None,
         };
         let (hash_tx, hash_rx) = tokio::sync::mpsc::channel::<Bytes>(4);
-        let hash_job = previous.map(|p| p.continue_with(hash_rx));
+        let hash_job = previous.map(|h| hash_in_background(h, hash_rx));
         let mut sink = self.store.upload_sink(id, size).await?;
         let mut written = 0u64;
         // Network frames are small; batching them keeps the hand-offs to the hashing
@@ -361,6 +423,11 @@ impl Services {
                     }
                     next => next,
                 };
+                if held.lease.lost() {
+                    return Err(Error::Conflict(
+                        "another request took this upload over; check its length and resume".into(),
+                    ));
+                }
                 if let Some(Ok(chunk)) = &next {
                     let granted = self.uploads.grow(account, id, chunk.len() as u64, room) as usize;
                     written += granted as u64;
@@ -389,6 +456,10 @@ impl Services {
         .await;
         drop(hash_tx);
         let finished = sink.finish().await;
+        let hasher = match hash_job {
+            Some(job) => Some(job.await.map_err(|e| Error::Internal(e.into()))?),
+            None => None,
+        };
         let broken =
             match streamed.and_then(|broken| finished.map(|()| broken).map_err(Error::from)) {
                 Ok(broken) => broken,
@@ -405,12 +476,21 @@ impl Services {
                 }
             };
         // The file and the running hash took the same bytes, even when the body broke
-        // off, so a resumed upload need not read the file again.
+        // off, so a resumed upload, on any process, need not read the file again.
         let new_size = size + written;
-        *running = hash_job.map(|job| RunningHash {
-            size: new_size,
-            hasher: PendingHash::Hashing(job),
-        });
+        let progress = crate::db::UploadProgress {
+            received: new_size as i64,
+            hash_state: hasher.as_ref().map(Hasher::to_state),
+        };
+        let saved = self
+            .db
+            .save_upload_progress(id, &held.lease.holder, size as i64, progress, now_ms())
+            .await?;
+        if !saved {
+            return Err(Error::Conflict(
+                "another request took this upload over; check its length and resume".into(),
+            ));
+        }
         if over_quota {
             drain_in_background(body);
             let (used, quota) = quota.unwrap_or_default();
@@ -420,7 +500,7 @@ impl Services {
             });
         }
         match broken {
-            None => Ok(new_size),
+            None => Ok((new_size, hasher)),
             Some(e) => Err(Error::Invalid(Invalid::Request(format!(
                 "reading the request body: {e}; resume the upload from byte {new_size}"
             )))),
@@ -437,25 +517,26 @@ impl Services {
         range: Option<ContentRange>,
         body: impl BodyStream,
     ) -> Result<u64> {
-        let (upload, account, mut running) = self.lock_upload(repo, id).await?;
-        let received = self.store.upload_size(id).await?;
+        let held = self.lock_upload(repo, id).await?;
+        let received = held.upload.received.max(0) as u64;
         if let Some(r) = range
             && r.start != received
         {
             return Err(Error::Invalid(Invalid::Range { size: received }));
         }
+        let repository_id = held.upload.repository_id;
         if received == 0 && self.store.blob_exists(digest).await? {
             // The whole blob comes in this request and the store has it already: check
             // the bytes against the digest without writing them again.
             let verified = verify_only(digest, body).await;
             self.discard_upload(id).await?;
-            drop(running);
+            drop(held);
             self.uploads.forget(id);
             let size = verified?;
             let placed = self
                 .db
                 .link_blob_placed(
-                    upload.repository_id,
+                    repository_id,
                     &digest.to_string(),
                     size as i64,
                     now_ms(),
@@ -475,26 +556,14 @@ impl Services {
             }
             return Ok(size);
         }
-        let size = self
-            .write_chunk(
-                id,
-                received,
-                &mut running,
-                (account, upload.repository_id),
-                body,
-            )
-            .await?;
-        let running_hash = match running.take() {
-            Some(h) if h.size == size => h.hasher.get().await,
-            _ => None,
-        };
+        let (size, running_hash) = self.write_chunk(&held, body).await?;
         let actual = match running_hash {
             Some(h) if h.algorithm() == digest.algorithm() => h.finish(),
             _ => self.hash_upload(id, digest.algorithm()).await?,
         };
         if &actual != digest {
             self.discard_upload(id).await?;
-            drop(running);
+            drop(held);
             self.uploads.forget(id);
             return Err(Error::Invalid(Invalid::DigestMismatch));
         }
@@ -503,7 +572,7 @@ impl Services {
         let placed = self
             .db
             .link_blob_placed(
-                upload.repository_id,
+                repository_id,
                 &digest.to_string(),
                 size as i64,
                 now_ms(),
@@ -516,23 +585,23 @@ impl Services {
             // store already holds the bytes at the digest's key; unless another push
             // recorded that blob meanwhile, they go too.
             self.discard_upload(id).await?;
-            drop(running);
+            drop(held);
             self.uploads.forget(id);
             if let Err(e) = self.remove_orphan_blob(&digest.to_string()).await {
                 tracing::warn!(%digest, error = %e, "removing a refused blob's bytes failed");
             }
             return Err(refused.into());
         }
-        drop(running);
+        drop(held);
         self.uploads.forget(id);
         Ok(size)
     }
 
     /// Cancels an upload and deletes what it received.
     pub async fn cancel_upload(&self, repo: &RepositoryName, id: &str) -> Result<()> {
-        let (_, _, guard) = self.lock_upload(repo, id).await?;
+        let held = self.lock_upload(repo, id).await?;
         self.discard_upload(id).await?;
-        drop(guard);
+        drop(held);
         self.uploads.forget(id);
         Ok(())
     }
@@ -561,9 +630,10 @@ impl Services {
 }
 
 impl Services {
-    /// Deletes upload sessions idle for longer than the upload expiry (judged by when
-    /// their file was last written, so a slow upload that still moves lives on, even
-    /// seen from `berth gc` in another process), and upload files no session owns.
+    /// Deletes upload sessions idle for longer than the upload expiry (judged by when a
+    /// request last wrote them and by their file's time, so a slow upload that still
+    /// moves lives on, even seen from `berth gc` in another process; one a request
+    /// holds the lease of is left alone), and upload files no session owns.
     pub(super) async fn expire_uploads(&self, now: i64) -> Result<u64> {
         let expiry = self.lifecycle.upload_expiry;
         let cutoff = now - expiry.as_millis() as i64;
@@ -581,6 +651,14 @@ impl Services {
             let Some(guard) = self.uploads.try_lock(&id) else {
                 continue;
             };
+            let holder = uuid::Uuid::new_v4().to_string();
+            if !self
+                .db
+                .take_upload_lease(&id, &holder, now, now + LEASE.as_millis() as i64)
+                .await?
+            {
+                continue;
+            }
             self.store.delete_upload(&id).await?;
             self.db.delete_upload(&id).await?;
             drop(guard);
@@ -601,8 +679,13 @@ impl Services {
     /// At startup, before any request: forgets upload sessions whose file is gone (a
     /// crash after an upload's bytes were moved into place but before the transaction
     /// recording them committed leaves such a row; its client never got a 201), and
-    /// counts the bytes the others hold against their accounts' quotas.
+    /// counts the bytes the others hold against their accounts' quotas. Safe beside
+    /// other live processes: a session's file exists before its row and is gone only
+    /// once its bytes are a blob.
     pub async fn recover_uploads(&self) -> Result<u64> {
+        // Rows before files: a row read here had its file before, so the listing
+        // after shows it unless its bytes became a blob.
+        let rows = self.db.uploads_by_account().await?;
         let files: std::collections::HashSet<String> = self
             .store
             .list_uploads()
@@ -611,13 +694,12 @@ impl Services {
             .map(|(id, _)| id)
             .collect();
         let mut forgotten = 0;
-        for (id, account) in self.db.uploads_by_account().await? {
+        for (id, account, received) in rows {
             if !files.contains(&id) {
                 self.db.delete_upload(&id).await?;
                 forgotten += 1;
             } else {
-                self.uploads
-                    .track(account, &id, self.store.upload_size(&id).await?);
+                self.uploads.track(account, &id, received.max(0) as u64);
             }
         }
         Ok(forgotten)

@@ -293,7 +293,10 @@ fn write_chunks(file: std::fs::File, offset: u64, mut rx: mpsc::Receiver<Bytes>)
             requested = pos;
         }
     }
-    w.flush()
+    w.flush()?;
+    // The database records this length once the sink finishes, and any process may
+    // continue from it: the bytes must be durable first.
+    w.get_ref().sync_data()
 }
 
 /// Asks the kernel to start writing a range back now (Linux), without waiting.
