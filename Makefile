@@ -45,9 +45,9 @@ test: deps test-deps site static
 	{ cargo test --release --locked -p berth -p app -- --test-threads=4 && \
 	  echo "== the integration tests again, stored in PostgreSQL ==" && \
 	  bash .ci/with-postgres cargo test --release --locked -p berth -p app --test '*' -- --test-threads=4 && \
-	  echo "== the registry API, lifecycle, conformance and crash suites again, on PostgreSQL with blobs in S3 ==" && \
+	  echo "== the registry API, lifecycle, conformance, crash, replica and balancer suites again, on PostgreSQL with blobs in S3 ==" && \
 	  bash .ci/with-postgres bash .ci/with-s3 \
-	    cargo test --release --locked -p berth --test registry_api --test lifecycle --test conformance --test crash -- --test-threads=4; \
+	    cargo test --release --locked -p berth --test registry_api --test lifecycle --test conformance --test crash --test replicas --test balancer -- --test-threads=4; \
 	} 2>&1 | awk '{ print } \
 	  /^test result:/ { passed += $$4; failed += $$6 } \
 	  END { printf "tests: %d passed, %d failed\n", passed, failed }'

@@ -18,7 +18,7 @@ use crate::db::Db;
 use crate::domain::Digest;
 use crate::domain::digest::Hasher;
 use crate::services::Services;
-use crate::storage::{BlobStore, FilesystemStore};
+use crate::storage::{BlobStore, FilesystemStore, StoredBlob};
 use futures_util::StreamExt;
 use serde::Serialize;
 use std::path::Path;
@@ -87,16 +87,23 @@ async fn backup_once(services: &Services, to: &Path) -> Result<Copied, Attempt> 
         .await
         .map_err(|e| fail("reading the database copy", &e))?;
     let listed = snapshot.all_blobs().await;
+    let objects = snapshot.blob_objects().await;
     snapshot.close().await;
     let listed = listed.map_err(|e| fail("reading the database copy", &e))?;
+    let mut objects = objects.map_err(|e| fail("reading the database copy", &e))?;
     let dest = FilesystemStore::open(to.join("store"))
         .await
         .map_err(|e| fail("creating the backup's store", &e))?;
     let mut copied = Copied { blobs: 0, bytes: 0 };
     for (digest, size) in listed {
+        let object = objects.remove(&digest);
         let digest = Digest::parse(&digest).map_err(|e| fail("a listed digest", &e.0))?;
-        match copy_blob(services.store.as_ref(), &dest, &digest, size.max(0) as u64).await {
-            Ok(()) => {}
+        let blob = StoredBlob {
+            digest: digest.clone(),
+            object,
+        };
+        match copy_blob(services.store.as_ref(), &dest, &blob, size.max(0) as u64).await {
+            Ok(_) => {}
             Err(CopyFailed::Missing) => {
                 return Err(Attempt::Retry(format!("{digest} was collected")));
             }
@@ -184,18 +191,20 @@ pub async fn restore(data: &DataArgs, from: &Path) -> Result<Copied, String> {
     let mut copied = Copied { blobs: 0, bytes: 0 };
     for (digest, size) in listed {
         let digest = Digest::parse(&digest).map_err(|e| e.0)?;
-        copy_blob(
-            &source,
-            services.store.as_ref(),
-            &digest,
-            size.max(0) as u64,
-        )
-        .await
-        .map_err(|e| match e {
-            CopyFailed::Missing => format!("the backup lacks {digest}"),
-            CopyFailed::Damaged => format!("{digest} is damaged in the backup"),
-            CopyFailed::Io(e) => format!("copying {digest}: {e}"),
-        })?;
+        let blob = StoredBlob::at_digest(digest.clone());
+        let object = copy_blob(&source, services.store.as_ref(), &blob, size.max(0) as u64)
+            .await
+            .map_err(|e| match e {
+                CopyFailed::Missing => format!("the backup lacks {digest}"),
+                CopyFailed::Damaged => format!("{digest} is damaged in the backup"),
+                CopyFailed::Io(e) => format!("copying {digest}: {e}"),
+            })?;
+        // The backup's rows say where the bytes were in the store it was taken from.
+        services
+            .db
+            .set_blob_object(&digest.to_string(), object.as_deref())
+            .await
+            .map_err(|e| format!("recording where {digest} is: {e}"))?;
         copied.blobs += 1;
         copied.bytes += size.max(0) as u64;
     }
@@ -210,17 +219,20 @@ enum CopyFailed {
 }
 
 /// Copies one blob between stores through their upload path (fsync'd, renamed into
-/// place), checking its bytes against the digest on the way.
+/// place), checking its bytes against the digest on the way. Returns the object the
+/// copy is in when it is not at the digest's usual place.
 async fn copy_blob(
     from: &dyn BlobStore,
     to: &dyn BlobStore,
-    digest: &Digest,
+    blob: &StoredBlob,
     size: u64,
-) -> Result<(), CopyFailed> {
-    if to.blob_exists(digest).await.map_err(CopyFailed::Io)? {
-        return Ok(());
+) -> Result<Option<String>, CopyFailed> {
+    let digest = &blob.digest;
+    let at_digest = StoredBlob::at_digest(digest.clone());
+    if to.blob_exists(&at_digest).await.map_err(CopyFailed::Io)? {
+        return Ok(None);
     }
-    let mut stream = match from.read_blob(digest, 0, size).await {
+    let mut stream = match from.read_blob(blob, 0, size).await {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(CopyFailed::Missing),
         Err(e) => return Err(CopyFailed::Io(e)),
@@ -228,7 +240,7 @@ async fn copy_blob(
     let id = uuid::Uuid::new_v4().to_string();
     to.create_upload(&id).await.map_err(CopyFailed::Io)?;
     let written = async {
-        let mut sink = to.upload_sink(&id, 0).await.map_err(CopyFailed::Io)?;
+        let mut sink = to.upload_sink(&id, 0, None).await.map_err(CopyFailed::Io)?;
         let mut hasher = Hasher::new(digest.algorithm());
         let mut n = 0u64;
         while let Some(chunk) = stream.next().await {
@@ -240,16 +252,23 @@ async fn copy_blob(
             hasher.update(&chunk);
             sink.write(chunk).await.map_err(CopyFailed::Io)?;
         }
-        sink.finish().await.map_err(CopyFailed::Io)?;
+        let state = sink.finish().await.map_err(CopyFailed::Io)?;
         if n != size || &hasher.finish() != digest {
             return Err(CopyFailed::Damaged);
         }
-        to.sync_upload(&id, digest).await.map_err(CopyFailed::Io)?;
-        to.commit_upload(&id, digest).await.map_err(CopyFailed::Io)
+        let sealed = to
+            .seal_upload(&id, state.as_deref(), Some(digest))
+            .await
+            .map_err(CopyFailed::Io)?;
+        to.commit_upload(&id, sealed.state.as_deref(), digest)
+            .await
+            .map_err(CopyFailed::Io)?;
+        let _ = to.release_state(&id, sealed.state.as_deref(), None).await;
+        Ok(sealed.object)
     }
     .await;
     if written.is_err() {
-        let _ = to.delete_upload(&id).await;
+        let _ = to.delete_upload(&id, None).await;
     }
     written
 }

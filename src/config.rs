@@ -105,11 +105,6 @@ impl DataArgs {
             .unwrap_or_else(|| crate::storage::Location::Folder(self.blob_dir()))
     }
 
-    /// Local space for uploads in progress when blobs live in an object store.
-    pub fn scratch_dir(&self) -> PathBuf {
-        self.data_dir.join("scratch")
-    }
-
     pub fn key_file(&self) -> PathBuf {
         self.data_dir.join("token.key")
     }

@@ -25,7 +25,7 @@ pub async fn open(data: &DataArgs) -> anyhow::Result<Services> {
         .await
         .with_context(|| "opening the database".to_string())?;
     let location = data.storage();
-    let store = crate::storage::open(&location, &data.scratch_dir())
+    let store = crate::storage::open(&location)
         .await
         .with_context(|| format!("opening the blob store {location}"))?;
     let keys = TokenKeys::load_or_create(&db, &data.key_file())
@@ -373,6 +373,11 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
             }
         }
     });
+    // On PostgreSQL, what other replicas change reaches the pages open on this one.
+    let relay = tokio::spawn({
+        let services = services.clone();
+        async move { services.relay_changes().await }
+    });
     // Garbage collection runs on its own schedule, beside pushes and pulls.
     let collector = (!args.gc_interval.is_zero()).then(|| {
         let services = services.clone();
@@ -381,7 +386,7 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
             let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             loop {
                 tick.tick().await;
-                if let Err(e) = services.collect_garbage(false).await {
+                if let Err(e) = services.collect_garbage_scheduled().await {
                     tracing::error!(error = ?e, "garbage collection failed");
                 }
             }
@@ -410,6 +415,7 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
         r.abort();
     }
     flusher.abort();
+    relay.abort();
     if let Some(gc) = collector {
         gc.abort();
     }

@@ -138,27 +138,7 @@ fn pushes_acknowledged_before_a_sigkill_survive_it() {
     let scope_refs: Vec<&str> = scopes.iter().map(String::as_str).collect();
     let reader = Client::with_bearer(&server, &token(&server, "alice", PW, &scope_refs));
     let started = Instant::now();
-    let mut lost = Vec::new();
-    for (repo, tag, manifest) in acked.iter() {
-        let m = reader.get(&format!("/v2/{repo}/manifests/{tag}"));
-        if m.status != 200 || &m.body != manifest {
-            lost.push(format!("{repo}:{tag} manifest ({})", m.status));
-            continue;
-        }
-        let v: serde_json::Value = serde_json::from_slice(manifest).unwrap();
-        for d in v["layers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .chain(std::iter::once(&v["config"]))
-        {
-            let digest = d["digest"].as_str().unwrap();
-            let b = reader.get(&format!("/v2/{repo}/blobs/{digest}"));
-            if b.status != 200 || sha256(&b.body) != digest {
-                lost.push(format!("{repo}:{tag} blob {digest} ({})", b.status));
-            }
-        }
-    }
+    let lost = lost_pushes(&reader, &acked);
     server.stop();
     let fsck = admin_in(&data, &["fsck"], None);
     let fsck_out = String::from_utf8_lossy(&fsck.stdout).into_owned();

@@ -402,13 +402,7 @@ fn abandoned_uploads_expire_with_their_files() {
         Some(&[7u8; 1000]),
     );
     assert_eq!(r.status, 202, "{}", r.text());
-    let uploads = uploads_dir(&s);
-    let files = || {
-        std::fs::read_dir(&uploads)
-            .unwrap()
-            .filter(|e| e.as_ref().unwrap().file_name() != ".healthz")
-            .count()
-    };
+    let files = || upload_bytes(&s).len();
     assert_eq!(files(), 1);
     // Within the expiry nothing happens.
     assert_eq!(gc(&s, &[])["uploads"], 0);
@@ -563,13 +557,11 @@ fn a_push_over_the_account_quota_is_denied_and_leaves_nothing_behind() {
         status.header("range"),
         Some(format!("0-{}", line - 1).as_str())
     );
-    let uploads: Vec<u64> = std::fs::read_dir(uploads_dir(&s))
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_name() != ".healthz")
-        .map(|e| e.metadata().unwrap().len())
-        .collect();
-    assert_eq!(uploads, vec![line as u64], "only what fits is on disk");
+    assert_eq!(
+        upload_bytes(&s),
+        vec![line as u64],
+        "only what fits is stored"
+    );
     // The Accounts page shows the quota; raising it lets the push go on from the line.
     s.admin_json(
         &["user", "create", "root", "--site-admin"],

@@ -6,9 +6,9 @@ use common::*;
 
 const PW: &str = "replica password";
 
-/// The database URL of the first replica's data folder, for the others to share.
-fn shared_database(first: &std::path::Path) -> String {
-    database_url(first).unwrap_or_else(|| format!("sqlite://{}", first.join("berth.db").display()))
+/// Two replicas on one database and one store, with `alice` an admin of `acme`.
+fn two_replicas(one: &std::path::Path, two: &std::path::Path) -> (Server, Server) {
+    replicas(one, two, &[], PW)
 }
 
 #[test]
@@ -106,15 +106,7 @@ fn the_setup_link_works_on_any_replica_and_only_once() {
 #[test]
 fn an_upload_moves_between_replicas_and_is_read_back_on_the_other() {
     let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let database = shared_database(one.path());
-    // One folder store for both (as a shared volume would be).
-    let store = format!("file://{}", one.path().join("shared-store").display());
-    let a = Server::start_in_with(one.path(), &["--storage", &store]);
-    a.tenant("acme", "alice", PW, "admin");
-    let b = Server::start_in_with(
-        two.path(),
-        &["--database-url", &database, "--storage", &store],
-    );
+    let (a, b) = two_replicas(one.path(), two.path());
     let scope = ["repository:acme/big:pull,push"];
     let (on_a, on_b) = (
         Client::with_bearer(&a, &token(&a, "alice", PW, &scope)),
@@ -197,14 +189,7 @@ fn an_upload_moves_between_replicas_and_is_read_back_on_the_other() {
 fn one_request_at_a_time_writes_an_upload_whichever_replica_it_reaches() {
     use std::io::{Read, Write};
     let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let database = shared_database(one.path());
-    let store = format!("file://{}", one.path().join("shared-store").display());
-    let a = Server::start_in_with(one.path(), &["--storage", &store]);
-    a.tenant("acme", "alice", PW, "admin");
-    let b = Server::start_in_with(
-        two.path(),
-        &["--database-url", &database, "--storage", &store],
-    );
+    let (a, b) = two_replicas(one.path(), two.path());
     let scope = ["repository:acme/app:pull,push"];
     let bearer = token(&a, "alice", PW, &scope);
     let on_a = Client::with_bearer(&a, &bearer);
@@ -264,5 +249,82 @@ fn one_request_at_a_time_writes_an_upload_whichever_replica_it_reaches() {
     assert_eq!(
         on_a.get(&format!("/v2/acme/app/blobs/{digest}")).body,
         first
+    );
+}
+
+#[test]
+fn password_guesses_spread_over_replicas_are_throttled_as_on_one() {
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = replicas(
+        one.path(),
+        two.path(),
+        &["--trusted-proxy", "127.0.0.1"],
+        PW,
+    );
+    let token_from = |s: &Server, client: &str, password: &str| {
+        Client::new(s).send(
+            "GET",
+            "/auth/token?service=berth&scope=repository%3Aacme%2Fapp%3Apull",
+            &[
+                ("Authorization", &basic("alice", password)),
+                ("X-Forwarded-For", client),
+            ],
+            None,
+        )
+    };
+    // Five wrong passwords from one address, alternating between the replicas ...
+    for i in 0..5 {
+        let s = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(token_from(s, "203.0.113.7", "nope").status, 401);
+    }
+    // ... and on either one the next attempt from there waits, even the right one.
+    for s in [&a, &b] {
+        let r = token_from(s, "203.0.113.7", PW);
+        assert_eq!(r.status, 429, "{}", r.text());
+        assert!(r.header("retry-after").is_some());
+    }
+    // Nobody else is locked out.
+    assert_eq!(token_from(&b, "203.0.113.8", PW).status, 200);
+    // Once the wait is over, the right password is let in on the other replica, and
+    // that forgives the earlier mistakes on both.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(token_from(&a, "203.0.113.7", PW).status, 200);
+    for _ in 0..4 {
+        assert_eq!(token_from(&b, "203.0.113.7", "nope").status, 401);
+    }
+    assert_eq!(token_from(&b, "203.0.113.7", PW).status, 200);
+}
+
+#[test]
+fn a_push_on_one_replica_reaches_a_page_open_on_the_other_within_a_second() {
+    // Processes hear each other through PostgreSQL's NOTIFY; on SQLite each hears only
+    // itself, so this runs in the PostgreSQL pass.
+    if std::env::var_os("BERTH_TEST_POSTGRES_PORT").is_none() {
+        return;
+    }
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = two_replicas(one.path(), two.path());
+    // Signed in on the second replica, the account's page listening there ...
+    let alice = session_cookie(&sign_in(&b, "alice", PW));
+    let (status, mut events) = EventStream::open(&b, "/events/a/acme", &alice);
+    assert_eq!(status, 200);
+    // ... hears of a push to the first, and of a deletion there.
+    let on_a = Client::with_bearer(
+        &a,
+        &token(&a, "alice", PW, &["repository:acme/live:pull,push,delete"]),
+    );
+    push_image(&on_a, "acme/live", "1.0", &[b"live on a"]);
+    let pushed = events.wait_for("acme/live", std::time::Duration::from_secs(1));
+    assert!(
+        pushed
+            .as_deref()
+            .is_some_and(|l| l.contains("manifest.push")),
+        "{pushed:?}"
+    );
+    on_a.send("DELETE", "/v2/acme/live/manifests/1.0", &[], None);
+    assert!(
+        events
+            .wait_for("tag.delete", std::time::Duration::from_secs(1))
+            .is_some()
     );
 }

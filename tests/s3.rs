@@ -1,7 +1,7 @@
 //! Blobs in an S3-compatible object store (`--storage s3://…`), against a real S3 server
-//! (moto's) on loopback: pushes land as objects at their digest's key, pulls and
-//! ranges read them back, garbage collection and fsck work on the bucket, and the local
-//! data folder keeps no blob.
+//! (moto's) on loopback: small pushes land as objects at their digest's key, large ones
+//! stay where their multipart upload put them, pulls and ranges read them back, garbage
+//! collection and fsck work on the bucket, and the local data folder keeps nothing.
 
 mod common;
 use common::s3::S3Server;
@@ -66,7 +66,15 @@ fn blobs_live_in_the_bucket_and_everything_reads_them_there() {
     s.tenant("acme", "alice", PW, "admin");
     let a = Client::with_bearer(
         &s,
-        &token(&s, "alice", PW, &["repository:acme/app:pull,push,delete"]),
+        &token(
+            &s,
+            "alice",
+            PW,
+            &[
+                "repository:acme/app:pull,push,delete",
+                "repository:acme/copy:pull,push",
+            ],
+        ),
     );
     assert_eq!(a.get("/healthz").status, 200);
 
@@ -76,46 +84,39 @@ fn blobs_live_in_the_bucket_and_everything_reads_them_there() {
     assert_eq!(a.get("/v2/acme/app/manifests/v1").body, manifest);
 
     // A 21 MiB layer in chunks above and below S3's 5 MiB part minimum: it goes up as
-    // a multipart upload.
+    // a multipart upload, part by part while the chunks arrive.
     let big: Vec<u8> = (0..(21u32 << 20))
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
         .collect();
-    let big_digest = sha256(&big);
-    let r = a.send("POST", "/v2/acme/app/blobs/uploads/", &[], Some(b""));
-    assert_eq!(r.status, 202, "{}", r.text());
-    let mut location = r.header("location").unwrap().to_owned();
-    let mut start = 0;
-    for len in [3 << 20, 9 << 20, 1 << 20, (21 << 20) - (13 << 20)] {
-        let range = format!("{}-{}", start, start + len - 1);
-        let r = a.send(
-            "PATCH",
-            &location,
-            &[
-                ("Content-Range", &range),
-                ("Content-Type", "application/octet-stream"),
-            ],
-            Some(&big[start..start + len]),
-        );
-        assert_eq!(r.status, 202, "{}", r.text());
-        location = r.header("location").unwrap().to_owned();
-        start += len;
-    }
-    let sep = if location.contains('?') { '&' } else { '?' };
-    let r = a.send(
-        "PUT",
-        &format!("{location}{sep}digest={big_digest}"),
-        &[],
-        Some(b""),
+    let big_digest = push_in_chunks(
+        &a,
+        "acme/app",
+        &big,
+        &[3 << 20, 9 << 20, 1 << 20, (21 << 20) - (13 << 20)],
     );
-    assert_eq!(r.status, 201, "{}", r.text());
+    // The same bytes again, to another repository: the bucket keeps one copy.
+    assert_eq!(
+        push_in_chunks(&a, "acme/copy", &big, &[9 << 20, 12 << 20]),
+        big_digest
+    );
 
-    // The bytes are objects in the bucket, at their digest's key, whole.
+    // The small blob is an object at its digest's key; the big one is where its
+    // parts went, whole, and no upload left anything behind.
     let objects = s3.list(PREFIX);
+    assert!(objects.contains(&(key(&sha256(&small)), small.len() as u64)));
+    let completed: Vec<&(String, u64)> = objects
+        .iter()
+        .filter(|(k, _)| k.starts_with(&format!("{PREFIX}/objects/")))
+        .collect();
+    assert_eq!(completed.len(), 1, "{objects:?}");
+    let big_key = completed[0].0.clone();
+    assert_eq!(completed[0].1, big.len() as u64);
     assert!(
-        objects.contains(&(key(&big_digest), big.len() as u64)),
+        !objects
+            .iter()
+            .any(|(k, _)| k.starts_with(&format!("{PREFIX}/uploads/")) || *k == key(&big_digest)),
         "{objects:?}"
     );
-    assert!(objects.contains(&(key(&sha256(&small)), small.len() as u64)));
     // The data folder holds no blob bytes and no leftover upload.
     let local: Vec<_> = files_under(data)
         .into_iter()
@@ -170,7 +171,7 @@ fn blobs_live_in_the_bucket_and_everything_reads_them_there() {
         !after.iter().any(|(k, _)| *k == key(&alone_digest)),
         "{after:?}"
     );
-    assert!(after.iter().any(|(k, _)| *k == key(&big_digest)));
+    assert!(after.iter().any(|(k, _)| *k == big_key));
     assert_eq!(
         a.get(&format!("/v2/acme/app/blobs/{alone_digest}")).status,
         404

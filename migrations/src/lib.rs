@@ -12,6 +12,8 @@ mod m20261126_000005_create_account_blobs;
 mod m20261202_000006_add_credential_lifecycle;
 mod m20261202_000007_create_site_secrets;
 mod m20261202_000008_add_upload_state;
+mod m20261203_000009_add_object_keys;
+mod m20261203_000010_create_shared_state;
 
 pub struct Migrator;
 
@@ -27,6 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_add_credential_lifecycle::Migration),
             Box::new(m20261202_000007_create_site_secrets::Migration),
             Box::new(m20261202_000008_add_upload_state::Migration),
+            Box::new(m20261203_000009_add_object_keys::Migration),
+            Box::new(m20261203_000010_create_shared_state::Migration),
         ]
     }
 }

@@ -122,6 +122,9 @@ pub mod blobs {
         pub digest: String,
         pub size: i64,
         pub created_at: i64,
+        /// The object holding the bytes, relative to the store, when they are not at
+        /// the digest's usual place (see `storage::StoredBlob`).
+        pub object_key: Option<String>,
     }
     no_relations!();
 }
@@ -208,6 +211,9 @@ pub mod uploads {
         /// The request writing it now, and until when that claim holds (ms).
         pub lease_holder: Option<String>,
         pub lease_until: i64,
+        /// What the blob store keeps about the upload between requests (its
+        /// multipart upload, say); opaque here.
+        pub store_state: Option<String>,
     }
     no_relations!();
 }
@@ -259,6 +265,35 @@ pub mod refresh_grants {
         pub user_id: i64,
         pub created_at: i64,
         pub last_used_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod login_failures {
+    use sea_orm::entity::prelude::*;
+    /// Recent failed password attempts against one throttling key.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "login_failures")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub key: String,
+        pub failures: i32,
+        /// When the last one happened (ms).
+        pub last_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod site_leases {
+    use sea_orm::entity::prelude::*;
+    /// Who runs a piece of site-wide background work, and until when (ms).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "site_leases")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        pub holder: String,
+        pub until: i64,
     }
     no_relations!();
 }

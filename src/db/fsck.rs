@@ -65,6 +65,34 @@ impl Db {
             .await?)
     }
 
+    /// Digest → the object its bytes are in, for the blobs not at their digest's
+    /// usual place.
+    pub async fn blob_objects(&self) -> DbResult<HashMap<String, String>> {
+        Ok(blobs::Entity::find()
+            .select_only()
+            .columns([blobs::Column::Digest, blobs::Column::ObjectKey])
+            .filter(blobs::Column::ObjectKey.is_not_null())
+            .into_tuple::<(String, String)>()
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    /// Records where a blob's bytes are (after a restore put them in another store).
+    pub async fn set_blob_object(&self, digest: &str, object: Option<&str>) -> DbResult<()> {
+        use sea_orm::sea_query::Expr;
+        blobs::Entity::update_many()
+            .col_expr(
+                blobs::Column::ObjectKey,
+                Expr::value(object.map(str::to_owned)),
+            )
+            .filter(blobs::Column::Digest.eq(digest))
+            .exec(&self.conn)
+            .await?;
+        Ok(())
+    }
+
     /// Repositories whose stored size is not the sum of their distinct blobs.
     pub async fn repository_size_drift(&self) -> DbResult<Vec<SizeDrift>> {
         let sizes: HashMap<String, i64> = self.all_blobs().await?.into_iter().collect();
@@ -117,6 +145,7 @@ impl Db {
             digest: Set(digest.to_owned()),
             size: Set(-1),
             created_at: Set(0),
+            object_key: Set(None),
         })
         .on_conflict_do_nothing()
         .exec_without_returning(&txn)

@@ -319,6 +319,7 @@ impl Db {
     /// Deletes a blob's row and, through `remove`, its bytes, in one transaction that
     /// holds the row and re-checks that nothing links or holds it. A push of the same
     /// blob (see [`Db::link_blob_placed`]) waits for this transaction or runs before it.
+    /// `remove` gets the object the row maps the digest to, if any.
     pub async fn gc_delete_blob<F, Fut>(
         &self,
         digest: &str,
@@ -326,7 +327,7 @@ impl Db {
         remove: F,
     ) -> DbResult<std::io::Result<bool>>
     where
-        F: FnOnce() -> Fut,
+        F: FnOnce(Option<String>) -> Fut,
         Fut: Future<Output = std::io::Result<()>>,
     {
         let txn = self.conn.begin().await?;
@@ -362,7 +363,7 @@ impl Db {
             .await?;
         // The bytes go before the row's deletion commits: a crash in between leaves a
         // row without bytes for an unreferenced blob, which the next run removes.
-        if let Err(e) = remove().await {
+        if let Err(e) = remove(row.object_key).await {
             txn.rollback().await?;
             return Ok(Err(e));
         }

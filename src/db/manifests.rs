@@ -280,13 +280,20 @@ impl Db {
 }
 
 impl Db {
-    /// Stores when manifests were last pulled, in one transaction.
+    /// Stores when manifests were last pulled, in one transaction. A time is merged,
+    /// never moved backwards: replicas flush their pulls in any order.
     pub async fn record_pulls(&self, pulls: &[(i64, i64)]) -> DbResult<()> {
+        use sea_orm::sea_query::Condition;
         let txn = self.conn.begin().await?;
         for (id, at) in pulls {
             manifests::Entity::update_many()
                 .col_expr(manifests::Column::PulledAt, Expr::value(*at))
                 .filter(manifests::Column::Id.eq(*id))
+                .filter(
+                    Condition::any()
+                        .add(manifests::Column::PulledAt.is_null())
+                        .add(manifests::Column::PulledAt.lt(*at)),
+                )
                 .exec(&txn)
                 .await?;
         }
@@ -399,5 +406,54 @@ impl Db {
                 })
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_pull_time_is_merged_and_never_moves_backwards() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+            .await
+            .unwrap();
+        let account = db.create_account("acme", 1).await.unwrap();
+        let repo = db
+            .ensure_repository(account.id, "acme/app", 1)
+            .await
+            .unwrap();
+        let m = db
+            .put_manifest(NewManifest {
+                repository_id: repo.id,
+                digest: "sha256:0000000000000000000000000000000000000000000000000000000000000001",
+                media_type: "application/vnd.oci.image.manifest.v1+json",
+                artifact_type: None,
+                subject: None,
+                content: b"{}",
+                blobs: &[],
+                foreign_blobs: &[],
+                children: &[],
+                tags: &["v1".to_owned()],
+                now: 1,
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        let pulled = async || {
+            manifests::Entity::find_by_id(m.id)
+                .one(&db.conn)
+                .await
+                .unwrap()
+                .unwrap()
+                .pulled_at
+        };
+        // One replica flushes a later pull before another flushes an earlier one.
+        db.record_pulls(&[(m.id, 200)]).await.unwrap();
+        db.record_pulls(&[(m.id, 100)]).await.unwrap();
+        assert_eq!(pulled().await, Some(200));
+        db.record_pulls(&[(m.id, 300)]).await.unwrap();
+        assert_eq!(pulled().await, Some(300));
     }
 }

@@ -7,6 +7,14 @@ use sea_orm::{
     TransactionTrait,
 };
 
+/// A blob whose bytes a push put in the store.
+pub struct PlacedBlob<'a> {
+    pub digest: &'a str,
+    pub size: i64,
+    /// Where the bytes are when not at the digest's usual place.
+    pub object: Option<&'a str>,
+}
+
 impl Db {
     pub async fn repository_by_name(&self, name: &str) -> DbResult<Option<Repository>> {
         Ok(repositories::Entity::find()
@@ -94,7 +102,7 @@ impl Db {
         &self,
         repository_id: i64,
         digest: &str,
-    ) -> DbResult<Option<i64>> {
+    ) -> DbResult<Option<(i64, Option<String>)>> {
         let linked = repository_blobs::Entity::find_by_id((repository_id, digest.to_owned()))
             .one(&self.read)
             .await?;
@@ -104,7 +112,16 @@ impl Db {
         Ok(blobs::Entity::find_by_id(digest.to_owned())
             .one(&self.read)
             .await?
-            .map(|b| b.size))
+            .map(|b| (b.size, b.object_key)))
+    }
+
+    /// The object a known blob's bytes are in: `Some(None)` for its digest's usual
+    /// place, `None` when the database does not know the blob.
+    pub async fn blob_object(&self, digest: &str) -> DbResult<Option<Option<String>>> {
+        Ok(blobs::Entity::find_by_id(digest.to_owned())
+            .one(&self.read)
+            .await?
+            .map(|b| b.object_key))
     }
 
     /// Names of repositories that may read a blob.
@@ -130,27 +147,37 @@ impl Db {
     /// there), and drops the upload session that brought them, in one transaction that
     /// first takes the blob's row. Garbage collection deletes a blob's bytes only while
     /// holding that row too, so it never removes bytes this call has just relied on.
+    /// Returns where the recorded blob's bytes are, which is elsewhere than
+    /// `blob.object` when the blob was recorded before (the caller then discards its
+    /// own copy).
     pub async fn link_blob_placed<F, Fut>(
         &self,
         repository_id: i64,
-        digest: &str,
-        size: i64,
+        blob: PlacedBlob<'_>,
         now: i64,
         upload_id: Option<&str>,
         place: F,
-    ) -> DbResult<Result<(), LinkRefused>>
+    ) -> DbResult<Result<Option<String>, LinkRefused>>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = std::io::Result<()>>,
     {
         use sea_orm::sea_query::OnConflict;
+        let PlacedBlob {
+            digest,
+            size,
+            object,
+        } = blob;
         let txn = self.conn.begin().await?;
         // A pushed blob is young again, whatever its row's age: garbage collection's
-        // grace then protects it until the manifest that needs it arrives.
+        // grace then protects it until the manifest that needs it arrives. A blob
+        // recorded before keeps its bytes where they are; a concurrent insert of the
+        // same digest waits for this one, then finds it.
         blobs::Entity::insert(blobs::ActiveModel {
             digest: Set(digest.to_owned()),
             size: Set(size),
             created_at: Set(now),
+            object_key: Set(object.map(str::to_owned)),
         })
         .on_conflict(
             OnConflict::column(blobs::Column::Digest)
@@ -159,6 +186,10 @@ impl Db {
         )
         .exec_without_returning(&txn)
         .await?;
+        let kept_at = blobs::Entity::find_by_id(digest.to_owned())
+            .one(&txn)
+            .await?
+            .and_then(|b| b.object_key);
         // The link and the account's usage first: the quota is then checked against the
         // usage this transaction holds locked, so two pushes cannot both squeeze in.
         if let Some((account_id, added)) =
@@ -186,7 +217,7 @@ impl Db {
                 .await?;
         }
         txn.commit().await?;
-        Ok(Ok(()))
+        Ok(Ok(kept_at))
     }
 
     /// Removes a repository's right to read a blob; the bytes stay until garbage

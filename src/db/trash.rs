@@ -535,6 +535,7 @@ mod tests {
                 digest: Set(d.clone()),
                 size: Set(10),
                 created_at: Set(1),
+                object_key: Set(None),
             }))
             .exec_without_returning(&txn)
             .await

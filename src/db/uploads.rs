@@ -54,6 +54,7 @@ impl Db {
             updated_at: Set(now),
             lease_holder: Set(None),
             lease_until: Set(0),
+            store_state: Set(None),
         }
         .insert(&txn)
         .await?;
@@ -109,13 +110,7 @@ impl Db {
 
     /// Gives the claim up without changing the upload.
     pub async fn release_upload_lease(&self, id: &str, holder: &str) -> DbResult<()> {
-        use sea_orm::sea_query::Expr;
-        uploads::Entity::update_many()
-            .col_expr(
-                uploads::Column::LeaseHolder,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(uploads::Column::LeaseUntil, Expr::value(0i64))
+        without_lease(uploads::Entity::update_many())
             .filter(uploads::Column::Id.eq(id))
             .filter(uploads::Column::LeaseHolder.eq(holder))
             .exec(&self.conn)
@@ -135,15 +130,14 @@ impl Db {
         now: i64,
     ) -> DbResult<bool> {
         use sea_orm::sea_query::Expr;
-        let res = uploads::Entity::update_many()
+        let res = without_lease(uploads::Entity::update_many())
             .col_expr(uploads::Column::Received, Expr::value(progress.received))
             .col_expr(uploads::Column::HashState, Expr::value(progress.hash_state))
-            .col_expr(uploads::Column::UpdatedAt, Expr::value(now))
             .col_expr(
-                uploads::Column::LeaseHolder,
-                Expr::value(Option::<String>::None),
+                uploads::Column::StoreState,
+                Expr::value(progress.store_state),
             )
-            .col_expr(uploads::Column::LeaseUntil, Expr::value(0i64))
+            .col_expr(uploads::Column::UpdatedAt, Expr::value(now))
             .filter(uploads::Column::Id.eq(id))
             .filter(uploads::Column::LeaseHolder.eq(holder))
             .filter(uploads::Column::Received.eq(from))
@@ -187,8 +181,23 @@ impl Db {
     }
 }
 
+/// The update with the upload's claim cleared.
+fn without_lease(
+    update: sea_orm::UpdateMany<uploads::Entity>,
+) -> sea_orm::UpdateMany<uploads::Entity> {
+    use sea_orm::sea_query::Expr;
+    update
+        .col_expr(
+            uploads::Column::LeaseHolder,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(uploads::Column::LeaseUntil, Expr::value(0i64))
+}
+
 /// What one request leaves of an upload: its length and the running hash over it.
 pub struct UploadProgress {
     pub received: i64,
     pub hash_state: Option<Vec<u8>>,
+    /// What the blob store keeps about the upload (see `storage::UploadState`).
+    pub store_state: Option<String>,
 }

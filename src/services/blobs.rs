@@ -3,22 +3,47 @@
 use super::access::Principal;
 use super::{Error, Result, Services, Thing, now_ms};
 use crate::domain::{Action, Digest, RepositoryName};
-use crate::storage::BlobStream;
+use crate::storage::{BlobStream, StoredBlob};
 
 impl Services {
     /// The size of a blob the repository may read.
     pub async fn blob_size(&self, repo: &RepositoryName, digest: &Digest) -> Result<u64> {
+        Ok(self.readable_blob(repo, digest).await?.0)
+    }
+
+    /// The size of a blob the repository may read, and where its bytes are.
+    async fn readable_blob(
+        &self,
+        repo: &RepositoryName,
+        digest: &Digest,
+    ) -> Result<(u64, StoredBlob)> {
         let r = self
             .db
             .repository_by_name(repo.as_str())
             .await?
             .ok_or(Error::NotFound(Thing::Blob))?;
-        let size = self
+        let (size, object) = self
             .db
             .blob_in_repository(r.id, &digest.to_string())
             .await?
             .ok_or(Error::NotFound(Thing::Blob))?;
-        Ok(size as u64)
+        let blob = StoredBlob {
+            digest: digest.clone(),
+            object,
+        };
+        Ok((size.max(0) as u64, blob))
+    }
+
+    /// Where the bytes of a blob the database knows are; `None` for an unknown blob.
+    pub(crate) async fn stored_blob(&self, digest: &Digest) -> Result<Option<StoredBlob>> {
+        Ok(self
+            .db
+            .blob_object(&digest.to_string())
+            .await?
+            .map(|object| StoredBlob {
+                digest: digest.clone(),
+                object,
+            }))
     }
 
     /// Streams `len` bytes from `offset` of a blob the repository may read.
@@ -29,8 +54,8 @@ impl Services {
         offset: u64,
         len: u64,
     ) -> Result<BlobStream> {
-        self.blob_size(repo, digest).await?;
-        match self.store.read_blob(digest, offset, len).await {
+        let (_, blob) = self.readable_blob(repo, digest).await?;
+        match self.store.read_blob(&blob, offset, len).await {
             Ok(r) => Ok(r),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 tracing::error!(%digest, "blob recorded in the database is missing from the store");
@@ -47,9 +72,12 @@ impl Services {
         if !self.blob_redirect {
             return Ok(None);
         }
+        let Some(blob) = self.stored_blob(digest).await? else {
+            return Ok(None);
+        };
         Ok(self
             .store
-            .presigned_url(digest, super::BLOB_REDIRECT_LIFETIME)
+            .presigned_url(&blob, super::BLOB_REDIRECT_LIFETIME)
             .await?)
     }
 
@@ -81,8 +109,8 @@ impl Services {
             {
                 continue;
             }
-            let size = match self.blob_size(&source, digest).await {
-                Ok(s) => s,
+            let (size, blob) = match self.readable_blob(&source, digest).await {
+                Ok(found) => found,
                 Err(Error::NotFound(_)) => continue,
                 Err(e) => return Err(e),
             };
@@ -93,15 +121,18 @@ impl Services {
                 .db
                 .link_blob_placed(
                     repo.id,
-                    &digest.to_string(),
-                    size as i64,
+                    crate::db::PlacedBlob {
+                        digest: &digest.to_string(),
+                        size: size as i64,
+                        object: blob.object.as_deref(),
+                    },
                     now_ms(),
                     None,
-                    || self.store_has(digest),
+                    || self.store_has(&blob),
                 )
                 .await?;
             return match placed {
-                Ok(()) => Ok(Some(size)),
+                Ok(_) => Ok(Some(size)),
                 Err(crate::db::LinkRefused::Io(_)) => Ok(None),
                 Err(refused) => Err(refused.into()),
             };
@@ -138,13 +169,13 @@ impl Services {
 
 impl Services {
     /// Succeeds when the store holds the blob's bytes.
-    pub(crate) async fn store_has(&self, digest: &Digest) -> std::io::Result<()> {
-        if self.store.blob_exists(digest).await? {
+    pub(crate) async fn store_has(&self, blob: &StoredBlob) -> std::io::Result<()> {
+        if self.store.blob_exists(blob).await? {
             Ok(())
         } else {
             Err(std::io::Error::new(
                 std::io::ErrorKind::NotFound,
-                format!("{digest} is not in the store"),
+                format!("{} is not in the store", blob.digest),
             ))
         }
     }

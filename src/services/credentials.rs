@@ -406,21 +406,39 @@ impl Services {
             Some(u) => Key::Pair(u.username.clone(), network),
             None => Key::Address(network),
         };
+        // What other processes on the database counted against the key, first.
+        let shared_key = key.as_text();
+        let now = now_ms();
+        let shared = self.db.login_failures(&shared_key).await?;
+        let counted = shared.map(|(failures, last_at)| {
+            let ago = std::time::Duration::from_millis((now - last_at).max(0) as u64);
+            (failures, ago)
+        });
+        self.limiter.sync(&key, counted);
         let attempt = self
             .limiter
             .begin(key)
             .map_err(|retry_after| Error::TooManyRequests { retry_after })?;
-        let Some(user) = user else {
-            // Spend the same time as a real check so timing does not reveal names.
-            verify_password(password, DUMMY_HASH).await?;
+        let right = match &user {
+            Some(u) => verify_password(password, &u.password_hash).await?,
+            None => {
+                // Spend the same time as a real check so timing does not reveal names.
+                verify_password(password, DUMMY_HASH).await?;
+                false
+            }
+        };
+        let Some(user) = user.filter(|_| right) else {
             attempt.failed();
+            let forget_before = now_ms() - super::limiter::FORGET_AFTER.as_millis() as i64;
+            self.db
+                .count_login_failure(&shared_key, now_ms(), forget_before)
+                .await?;
             return Ok(None);
         };
-        if !verify_password(password, &user.password_hash).await? {
-            attempt.failed();
-            return Ok(None);
-        }
         attempt.succeeded();
+        if shared.is_some() {
+            self.db.forget_login_failures(&shared_key).await?;
+        }
         Ok(Some(Principal::person(user.username, user.id)))
     }
 

@@ -6,6 +6,7 @@
 use super::{Result, Services, now_ms};
 use crate::domain::Digest;
 use crate::domain::digest::Hasher;
+use crate::storage::{StoredBlob, UploadObject};
 use futures_util::TryStreamExt;
 use std::collections::{HashMap, HashSet};
 
@@ -32,7 +33,18 @@ impl FsckReport {
 impl Services {
     pub async fn fsck(&self, repair: bool) -> Result<FsckReport> {
         let mut r = FsckReport::default();
+        // Upload objects are listed before the rows that say which are needed: one a
+        // finishing upload completes meanwhile is then still its session's.
+        let orphans = self.orphan_upload_objects().await?;
         let rows: HashMap<String, i64> = self.db.all_blobs().await?.into_iter().collect();
+        let objects_of = self.db.blob_objects().await?;
+        let objects: HashMap<String, u64> = self
+            .store
+            .list_upload_objects()
+            .await?
+            .into_iter()
+            .map(|o| (o.key, o.size))
+            .collect();
         let files: HashMap<String, u64> = self
             .store
             .list_blobs()
@@ -56,7 +68,12 @@ impl Services {
                 }
                 by
             };
-            match files.get(digest) {
+            let object = objects_of.get(digest).cloned();
+            let stored = match &object {
+                Some(key) => objects.get(key),
+                None => files.get(digest),
+            };
+            match stored {
                 None => {
                     let by = kept_by();
                     let problem = format!("blob {digest} ({size} bytes) is missing from the store");
@@ -81,7 +98,11 @@ impl Services {
                 Some(len) => {
                     r.blobs_checked += 1;
                     r.bytes_checked += len;
-                    if self.hash_of(&parsed, *len).await? != parsed {
+                    let blob = StoredBlob {
+                        digest: parsed.clone(),
+                        object,
+                    };
+                    if self.hash_of(&blob, *len).await? != parsed {
                         let problem =
                             format!("blob {digest} is damaged: its bytes hash differently");
                         r.problems.push(problem.clone());
@@ -92,6 +113,19 @@ impl Services {
             }
         }
         for (digest, len) in &files {
+            if rows.contains_key(digest) && objects_of.contains_key(digest) {
+                // Recorded at another object: this is a second copy, which nothing reads.
+                r.problems
+                    .push(format!("the store holds a second copy of blob {digest}"));
+                if repair && let Ok(parsed) = Digest::parse(digest) {
+                    self.store
+                        .delete_blob(&StoredBlob::at_digest(parsed))
+                        .await?;
+                    r.repaired
+                        .push(format!("removed the second copy of blob {digest}"));
+                }
+                continue;
+            }
             if rows.contains_key(digest) {
                 continue;
             }
@@ -131,6 +165,16 @@ impl Services {
                     .push(format!("recounted the usage of account {}", drift.account));
             }
         }
+        for orphan in orphans {
+            r.problems.push(format!(
+                "the store holds {}, left by upload {}, which nothing needs",
+                orphan.key, orphan.upload
+            ));
+            if repair {
+                self.store.delete_upload_object(&orphan.key).await?;
+                r.repaired.push(format!("removed {}", orphan.key));
+            }
+        }
         for stray in self.store.list_strays().await? {
             r.problems
                 .push(format!("the store holds a stray file {stray}"));
@@ -146,10 +190,17 @@ impl Services {
     async fn check_uploads(&self, repair: bool, r: &mut FsckReport) -> Result<()> {
         let cutoff = now_ms() - self.lifecycle.upload_expiry.as_millis() as i64;
         let rows: HashMap<String, i64> = self.db.all_uploads().await?.into_iter().collect();
+        // An object store keeps no file per upload (its state is in the row).
+        let listed = self.store.list_uploads().await?;
+        let has_file = |id: &str| {
+            listed
+                .as_ref()
+                .is_none_or(|f| f.iter().any(|(i, _)| i == id))
+        };
         let files: HashMap<String, std::time::SystemTime> =
-            self.store.list_uploads().await?.into_iter().collect();
+            listed.clone().unwrap_or_default().into_iter().collect();
         for (id, started) in &rows {
-            if !files.contains_key(id) {
+            if !has_file(id) {
                 r.problems.push(format!("upload {id} has no file"));
             } else if *started < cutoff {
                 r.problems
@@ -158,7 +209,8 @@ impl Services {
                 continue;
             }
             if repair {
-                self.store.delete_upload(id).await?;
+                let state = self.db.upload_by_id(id).await?.and_then(|u| u.store_state);
+                self.store.delete_upload(id, state.as_deref()).await?;
                 self.db.delete_upload(id).await?;
                 r.repaired.push(format!("removed upload {id}"));
             }
@@ -172,7 +224,7 @@ impl Services {
             r.problems
                 .push(format!("upload file {id} belongs to no session"));
             if repair {
-                self.store.delete_upload(id).await?;
+                self.store.delete_upload(id, None).await?;
                 r.repaired.push(format!("removed the upload file {id}"));
             }
         }
@@ -185,10 +237,35 @@ impl Services {
         let Ok(parsed) = Digest::parse(digest) else {
             return Ok(false);
         };
+        let blob = StoredBlob::at_digest(parsed);
         Ok(self
             .db
-            .with_unknown_blob(digest, || self.store.delete_blob(&parsed))
+            .with_unknown_blob(digest, || self.store.delete_blob(&blob))
             .await??)
+    }
+
+    /// Objects named after an upload that neither a session nor a blob needs (an
+    /// object store's leftovers of a crash, or of a request that lost its claim).
+    /// Listed before the rows are read, and sessions before blobs: finishing an
+    /// upload swaps its session for its blob's row in one transaction, so a needed
+    /// object is always seen as needed.
+    async fn orphan_upload_objects(&self) -> Result<Vec<UploadObject>> {
+        let listed = self.store.list_upload_objects().await?;
+        if listed.is_empty() {
+            return Ok(listed);
+        }
+        let sessions: HashSet<String> = self
+            .db
+            .all_uploads()
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let mapped: HashSet<String> = self.db.blob_objects().await?.into_values().collect();
+        Ok(listed
+            .into_iter()
+            .filter(|o| !sessions.contains(&o.upload) && !mapped.contains(&o.key))
+            .collect())
     }
 
     /// After a crash: removes blob files whose upload never committed (the bytes are
@@ -209,6 +286,10 @@ impl Services {
                 removed += 1;
             }
         }
+        for orphan in self.orphan_upload_objects().await? {
+            self.store.delete_upload_object(&orphan.key).await?;
+            removed += 1;
+        }
         Ok(removed)
     }
 
@@ -216,13 +297,13 @@ impl Services {
     async fn forget_blob(&self, digest: &Digest) -> Result<bool> {
         Ok(self
             .db
-            .gc_delete_blob(&digest.to_string(), i64::MAX, || async { Ok(()) })
+            .gc_delete_blob(&digest.to_string(), i64::MAX, |_| async { Ok(()) })
             .await??)
     }
 
-    async fn hash_of(&self, digest: &Digest, len: u64) -> Result<Digest> {
-        let mut h = Hasher::new(digest.algorithm());
-        let mut stream = self.store.read_blob(digest, 0, len).await?;
+    async fn hash_of(&self, blob: &StoredBlob, len: u64) -> Result<Digest> {
+        let mut h = Hasher::new(blob.digest.algorithm());
+        let mut stream = self.store.read_blob(blob, 0, len).await?;
         while let Some(chunk) = stream.try_next().await? {
             h.update(&chunk);
         }

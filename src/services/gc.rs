@@ -5,6 +5,7 @@
 
 use super::{Result, Services, now_ms};
 use crate::domain::Digest;
+use crate::storage::StoredBlob;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -59,7 +60,30 @@ impl std::fmt::Display for GcReport {
     }
 }
 
+/// How long a process's claim on a scheduled run lasts: longer than a run takes, and
+/// short enough that one that died mid-run holds the others up only a while.
+const SCHEDULED_LEASE: Duration = Duration::from_secs(600);
+
 impl Services {
+    /// A scheduled run, unless another process on the database is running one (it
+    /// holds the `gc` lease): replicas take turns instead of doing the same work at
+    /// once. `None` when skipped. (Runs are safe side by side, each deletion
+    /// re-checking in its own transaction; this only spares the work.)
+    pub async fn collect_garbage_scheduled(&self) -> Result<Option<GcReport>> {
+        let holder = uuid::Uuid::new_v4().to_string();
+        let now = now_ms();
+        let until = now + SCHEDULED_LEASE.as_millis() as i64;
+        if !self.db.take_site_lease("gc", &holder, now, until).await? {
+            tracing::debug!("garbage collection skipped: another process is running it");
+            return Ok(None);
+        }
+        let report = self.collect_garbage(false).await;
+        if let Err(e) = self.db.release_site_lease("gc", &holder).await {
+            tracing::warn!(error = %e, "could not end the garbage collection lease");
+        }
+        report.map(Some)
+    }
+
     /// One garbage collection run; `dry_run` only counts. The run is recorded in the
     /// audit log.
     pub async fn collect_garbage(&self, dry_run: bool) -> Result<GcReport> {
@@ -74,6 +98,8 @@ impl Services {
             report.trash_entries = self.db.purge_trash(None, now).await?;
             report.uploads = self.expire_uploads(now).await?;
             self.expire_refresh_grants(now).await?;
+            let stale = now - super::limiter::FORGET_AFTER.as_millis() as i64;
+            self.db.forget_stale_login_failures(stale).await?;
         }
         // A dry run deletes nothing, so later phases count what earlier ones would free.
         // A real run passes over the manifests until one frees nothing: a child goes
@@ -117,7 +143,13 @@ impl Services {
             let gone = dry_run
                 || match self
                     .db
-                    .gc_delete_blob(&digest, cutoff, || self.store.delete_blob(&parsed))
+                    .gc_delete_blob(&digest, cutoff, |object| async move {
+                        let blob = StoredBlob {
+                            digest: parsed,
+                            object,
+                        };
+                        self.store.delete_blob(&blob).await
+                    })
                     .await
                 {
                     Ok(Ok(gone)) => gone,

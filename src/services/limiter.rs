@@ -12,6 +12,12 @@
 //! long, up to [`MAX_DELAY`]; a refused attempt is told how long to wait and is never
 //! held on the server. Memory is bounded: at most [`MAX_ENTRIES`] keys, the stalest
 //! given up first.
+//!
+//! Failures are also counted in the database, so that every replica on it throttles
+//! the same guesses: before an attempt, the key's count and wait are made what the
+//! database says ([`LoginLimiter::sync`]), which every process's failures (and a
+//! right password, on any of them) went into. Attempts under way are counted by each
+//! process alone.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -26,7 +32,7 @@ pub const FREE_ADDRESS_FAILURES: u32 = 20;
 /// The longest wait a run of failures can cost.
 pub const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
 /// A key with no attempt for this long starts afresh.
-const FORGET_AFTER: Duration = Duration::from_secs(3600);
+pub const FORGET_AFTER: Duration = Duration::from_secs(3600);
 /// The most keys remembered at once.
 pub const MAX_ENTRIES: usize = 100_000;
 
@@ -60,6 +66,14 @@ pub enum Key {
 }
 
 impl Key {
+    /// The key as the database stores it.
+    pub fn as_text(&self) -> String {
+        match self {
+            Key::Pair(user, Network(ip)) => format!("pair:{ip}:{user}"),
+            Key::Address(Network(ip)) => format!("address:{ip}"),
+        }
+    }
+
     fn free_failures(&self) -> u32 {
         match self {
             Key::Pair(..) => FREE_FAILURES,
@@ -93,6 +107,39 @@ pub struct Attempt<'a> {
 }
 
 impl LoginLimiter {
+    /// Makes `key`'s count what every process on the database counted: `failures`
+    /// failures, the last of them `ago` (no failures: `None`). Its wait follows.
+    pub fn sync(&self, key: &Key, counted: Option<(u32, Duration)>) {
+        let now = Instant::now();
+        let counted = counted.filter(|(n, ago)| *n > 0 && *ago < FORGET_AFTER);
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((failures, ago)) = counted else {
+            if let Some(e) = entries.get_mut(key) {
+                e.failures = 0;
+                e.until = now;
+            }
+            return;
+        };
+        let last = now.checked_sub(ago).unwrap_or(now);
+        if !entries.contains_key(key) && entries.len() >= MAX_ENTRIES {
+            make_room(&mut entries, now);
+        }
+        let e = entries.entry(key.clone()).or_insert(Entry {
+            failures: 0,
+            in_flight: 0,
+            until: now,
+            last,
+        });
+        e.failures = failures;
+        e.last = e.last.max(last);
+        let free = key.free_failures();
+        e.until = if failures >= free {
+            last + delay_after(failures - free)
+        } else {
+            now
+        };
+    }
+
     /// Admits an attempt for `key`, or says how long to wait first.
     pub fn begin(&self, key: Key) -> Result<Attempt<'_>, Duration> {
         let now = Instant::now();
@@ -232,6 +279,33 @@ mod tests {
         assert_eq!(delay_after(0), Duration::from_secs(1));
         assert_eq!(delay_after(5), Duration::from_secs(32));
         assert_eq!(delay_after(40), MAX_DELAY);
+    }
+
+    #[test]
+    fn failures_another_process_counted_make_this_one_wait_too() {
+        let l = LoginLimiter::default();
+        let key = pair("alice", "10.0.0.1");
+        // Fewer than the free ones: still let in.
+        l.sync(&key, Some((FREE_FAILURES - 1, Duration::from_secs(1))));
+        l.begin(key.clone()).unwrap().failed();
+        assert!(l.begin(key.clone()).is_err());
+        // The right password on another process forgave them: let in again.
+        l.sync(&key, None);
+        l.begin(key.clone()).unwrap().failed();
+        // Past the free ones, just now: a wait of its own, here as there.
+        let other = pair("bob", "10.0.0.1");
+        l.sync(&other, Some((FREE_FAILURES + 2, Duration::ZERO)));
+        let wait = l.begin(other.clone()).err().unwrap();
+        assert!(wait > Duration::from_secs(2), "{wait:?}");
+        // Failures from long ago are no reason to wait.
+        let old = pair("carol", "10.0.0.1");
+        l.sync(&old, Some((50, FORGET_AFTER)));
+        l.begin(old).unwrap().succeeded();
+        assert_ne!(key.as_text(), pair("alice", "10.0.0.2").as_text());
+        assert_ne!(
+            Key::Address(Network::of("10.0.0.1".parse().unwrap())).as_text(),
+            key.as_text()
+        );
     }
 
     #[test]

@@ -9,9 +9,10 @@
 //! is renewed while the body streams and runs out when its process dies.
 
 use super::{Error, Invalid, Result, Services, Thing, now_ms};
-use crate::db::Upload;
+use crate::db::{PlacedBlob, Upload};
 use crate::domain::digest::Hasher;
 use crate::domain::{Algorithm, ContentRange, Digest, RepositoryName};
+use crate::storage::StoredBlob;
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 use std::collections::HashMap;
@@ -28,6 +29,17 @@ const LEASE: std::time::Duration = std::time::Duration::from_secs(15);
 const LEASE_RENEWAL: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long a request waits for another request's claim on the same upload to end.
 const LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// When a claim taken or renewed at `now` runs out.
+fn lease_until(now: i64) -> i64 {
+    now + LEASE.as_millis() as i64
+}
+
+/// The answer to a request whose claim on the upload went to another request (its
+/// own ran out while the body stalled).
+fn taken_over() -> Error {
+    Error::Conflict("another request took this upload over; check its length and resume".into())
+}
 
 /// Hashes, on a blocking thread, whatever arrives on `rx` after what `h` covers.
 fn hash_in_background(
@@ -222,6 +234,14 @@ impl<T: Stream<Item = std::result::Result<Bytes, std::io::Error>> + Send + Unpin
 
 type UploadGuard = tokio::sync::OwnedMutexGuard<()>;
 
+/// What one request left of an upload: its length, the running hash over it when it
+/// could be continued, and the store's state.
+struct Written {
+    size: u64,
+    hasher: Option<Hasher>,
+    store_state: crate::storage::UploadState,
+}
+
 /// An upload held for one request: its row as the request found it, its account, the
 /// in-process lock and the database lease.
 struct Held {
@@ -246,21 +266,15 @@ impl Services {
             .db
             .create_upload(&id, r.id, r.account_id, max, now_ms())
             .await;
-        let upload = match created {
-            Ok(Ok(upload)) => upload,
-            refused => {
-                let _ = self.store.delete_upload(&id).await;
-                match refused? {
-                    Ok(_) => unreachable!("handled above"),
-                    Err(open) => {
-                        return Err(Error::Denied(format!(
-                            "the account has {} open, the most it may have; finish or cancel some first",
-                            app::model::count(open, "upload")
-                        )));
-                    }
-                }
-            }
-        };
+        if !matches!(created, Ok(Ok(_))) {
+            let _ = self.store.delete_upload(&id, None).await;
+        }
+        let upload = created?.map_err(|open| {
+            Error::Denied(format!(
+                "the account has {} open, the most it may have; finish or cancel some first",
+                app::model::count(open, "upload")
+            ))
+        })?;
         self.uploads.track(r.account_id, &id, 0);
         Ok(upload)
     }
@@ -295,8 +309,11 @@ impl Services {
         let waited_since = std::time::Instant::now();
         loop {
             let now = now_ms();
-            let until = now + LEASE.as_millis() as i64;
-            if self.db.take_upload_lease(id, &holder, now, until).await? {
+            if self
+                .db
+                .take_upload_lease(id, &holder, now, lease_until(now))
+                .await?
+            {
                 break;
             }
             if self.db.upload_by_id(id).await?.is_none() {
@@ -318,7 +335,7 @@ impl Services {
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(LEASE_RENEWAL).await;
-                    let until = now_ms() + LEASE.as_millis() as i64;
+                    let until = lease_until(now_ms());
                     if !matches!(db.renew_upload_lease(&id, &holder, until).await, Ok(true)) {
                         lost.store(true, std::sync::atomic::Ordering::Relaxed);
                         return;
@@ -370,24 +387,19 @@ impl Services {
         {
             return Err(Error::Invalid(Invalid::Range { size }));
         }
-        Ok(self.write_chunk(&held, body).await?.0)
+        Ok(self.write_chunk(&held, body).await?.size)
     }
 
-    /// Writes one request's bytes where the upload ends, then records the new length
-    /// and hash state in the row (only if this request still holds the lease and the
-    /// length is unchanged). On any error the writer thread is waited for before
-    /// returning, so nothing writes the file once the lock is released. Returns the
-    /// new length and, when it could be continued, the running hash over it.
+    /// Writes one request's bytes where the upload ends, then records the new length,
+    /// hash state and store state in the row (only if this request still holds the
+    /// lease and the length is unchanged). On any error the writer is waited for
+    /// before returning, so nothing writes the upload once the lock is released.
     ///
     /// The bytes count against the account's quota as they stream: a body that
     /// crosses it is cut off at the line, what arrived up to there is kept, and the
     /// rest of the body is drained in the background while the client is told
     /// `QuotaExceeded`.
-    async fn write_chunk(
-        &self,
-        held: &Held,
-        mut body: impl BodyStream,
-    ) -> Result<(u64, Option<Hasher>)> {
+    async fn write_chunk(&self, held: &Held, mut body: impl BodyStream) -> Result<Written> {
         let (id, account) = (held.upload.id.as_str(), held.account);
         let size = held.upload.received.max(0) as u64;
         self.uploads.track(account, id, size);
@@ -405,7 +417,8 @@ impl Services {
         };
         let (hash_tx, hash_rx) = tokio::sync::mpsc::channel::<Bytes>(4);
         let hash_job = previous.map(|h| hash_in_background(h, hash_rx));
-        let mut sink = self.store.upload_sink(id, size).await?;
+        let before = held.upload.store_state.as_deref();
+        let mut sink = self.store.upload_sink(id, size, before).await?;
         let mut written = 0u64;
         // Network frames are small; batching them keeps the hand-offs to the hashing
         // and writing threads (each a wake-up) few.
@@ -424,9 +437,7 @@ impl Services {
                     next => next,
                 };
                 if held.lease.lost() {
-                    return Err(Error::Conflict(
-                        "another request took this upload over; check its length and resume".into(),
-                    ));
+                    return Err(taken_over());
                 }
                 if let Some(Ok(chunk)) = &next {
                     let granted = self.uploads.grow(account, id, chunk.len() as u64, room) as usize;
@@ -460,14 +471,14 @@ impl Services {
             Some(job) => Some(job.await.map_err(|e| Error::Internal(e.into()))?),
             None => None,
         };
-        let broken =
-            match streamed.and_then(|broken| finished.map(|()| broken).map_err(Error::from)) {
-                Ok(broken) => broken,
+        let (broken, store_state) =
+            match streamed.and_then(|broken| finished.map(|s| (broken, s)).map_err(Error::from)) {
+                Ok(done) => done,
                 Err(e) => {
                     if matches!(e, Error::StorageFull) {
                         // Nothing half-written stays: the client starts over once there is room.
                         tracing::error!(upload = id, "storage full: upload discarded");
-                        self.store.delete_upload(id).await?;
+                        self.store.delete_upload(id, before).await?;
                         self.db.delete_upload(id).await?;
                         self.uploads.forget(id);
                         drain_in_background(body);
@@ -481,15 +492,22 @@ impl Services {
         let progress = crate::db::UploadProgress {
             received: new_size as i64,
             hash_state: hasher.as_ref().map(Hasher::to_state),
+            store_state: store_state.clone(),
         };
         let saved = self
             .db
             .save_upload_progress(id, &held.lease.holder, size as i64, progress, now_ms())
             .await?;
         if !saved {
-            return Err(Error::Conflict(
-                "another request took this upload over; check its length and resume".into(),
-            ));
+            return Err(taken_over());
+        }
+        // What the old state kept and the new one does not (a tail) goes only now.
+        if let Err(e) = self
+            .store
+            .release_state(id, before, store_state.as_deref())
+            .await
+        {
+            tracing::warn!(upload = id, error = %e, "removing an upload's old tail failed");
         }
         if over_quota {
             drain_in_background(body);
@@ -500,7 +518,11 @@ impl Services {
             });
         }
         match broken {
-            None => Ok((new_size, hasher)),
+            None => Ok(Written {
+                size: new_size,
+                hasher,
+                store_state,
+            }),
             Some(e) => Err(Error::Invalid(Invalid::Request(format!(
                 "reading the request body: {e}; resume the upload from byte {new_size}"
             )))),
@@ -525,11 +547,15 @@ impl Services {
             return Err(Error::Invalid(Invalid::Range { size: received }));
         }
         let repository_id = held.upload.repository_id;
-        if received == 0 && self.store.blob_exists(digest).await? {
+        if received == 0
+            && let Some(known) = self.stored_blob(digest).await?
+            && self.store.blob_exists(&known).await?
+        {
             // The whole blob comes in this request and the store has it already: check
             // the bytes against the digest without writing them again.
             let verified = verify_only(digest, body).await;
-            self.discard_upload(id).await?;
+            self.discard_upload(id, held.upload.store_state.as_deref())
+                .await?;
             drop(held);
             self.uploads.forget(id);
             let size = verified?;
@@ -537,15 +563,18 @@ impl Services {
                 .db
                 .link_blob_placed(
                     repository_id,
-                    &digest.to_string(),
-                    size as i64,
+                    PlacedBlob {
+                        digest: &digest.to_string(),
+                        size: size as i64,
+                        object: known.object.as_deref(),
+                    },
                     now_ms(),
                     None,
-                    || self.store_has(digest),
+                    || self.store_has(&known),
                 )
                 .await?;
             match placed {
-                Ok(()) => {}
+                Ok(_) => {}
                 Err(crate::db::LinkRefused::Io(e)) => {
                     // Garbage collection took the bytes between the check and the link;
                     // the client sends the blob again.
@@ -556,51 +585,92 @@ impl Services {
             }
             return Ok(size);
         }
-        let (size, running_hash) = self.write_chunk(&held, body).await?;
-        let actual = match running_hash {
-            Some(h) if h.algorithm() == digest.algorithm() => h.finish(),
-            _ => self.hash_upload(id, digest.algorithm()).await?,
+        let written = self.write_chunk(&held, body).await?;
+        let size = written.size;
+        let checked = match written.hasher {
+            Some(h) if h.algorithm() == digest.algorithm() => Some(h.finish()),
+            _ => None,
         };
-        if &actual != digest {
-            self.discard_upload(id).await?;
-            drop(held);
-            self.uploads.forget(id);
-            return Err(Error::Invalid(Invalid::DigestMismatch));
+        if checked.as_ref().is_some_and(|actual| actual != digest) {
+            return self
+                .refuse_digest(held, written.store_state.as_deref())
+                .await;
         }
-        // The expensive fsync happens first; inside the transaction only the rename.
-        self.store.sync_upload(id, digest).await?;
+        // The slow part (an fsync, or completing a multipart upload) happens first;
+        // inside the transaction only the rename, or a check.
+        let sealed = self
+            .store
+            .seal_upload(
+                id,
+                written.store_state.as_deref(),
+                checked.is_some().then_some(digest),
+            )
+            .await?;
+        let state = sealed.state.as_deref();
+        if checked.is_none() && &self.hash_upload(id, state, digest.algorithm()).await? != digest {
+            return self.refuse_digest(held, state).await;
+        }
         let placed = self
             .db
             .link_blob_placed(
                 repository_id,
-                &digest.to_string(),
-                size as i64,
+                PlacedBlob {
+                    digest: &digest.to_string(),
+                    size: size as i64,
+                    object: sealed.object.as_deref(),
+                },
                 now_ms(),
                 Some(id),
-                || self.store.commit_upload(id, digest),
+                || self.store.commit_upload(id, state, digest),
             )
             .await?;
-        if let Err(refused) = placed {
-            // Over quota (or the store failed): nothing half-written stays. An object
-            // store already holds the bytes at the digest's key; unless another push
-            // recorded that blob meanwhile, they go too.
-            self.discard_upload(id).await?;
-            drop(held);
-            self.uploads.forget(id);
-            if let Err(e) = self.remove_orphan_blob(&digest.to_string()).await {
-                tracing::warn!(%digest, error = %e, "removing a refused blob's bytes failed");
+        let kept_at = match placed {
+            Ok(kept_at) => kept_at,
+            Err(refused) => {
+                // Over quota (or the store failed): nothing half-written stays. An
+                // object store may hold the bytes at the digest's key already; unless
+                // another push recorded that blob meanwhile, they go too.
+                self.discard_upload(id, state).await?;
+                drop(held);
+                self.uploads.forget(id);
+                if let Err(e) = self.remove_orphan_blob(&digest.to_string()).await {
+                    tracing::warn!(%digest, error = %e, "removing a refused blob's bytes failed");
+                }
+                return Err(refused.into());
             }
-            return Err(refused.into());
-        }
+        };
         drop(held);
         self.uploads.forget(id);
+        if kept_at != sealed.object {
+            // The blob was recorded before, its bytes elsewhere: this copy goes.
+            let copy = StoredBlob {
+                digest: digest.clone(),
+                object: sealed.object.clone(),
+            };
+            if let Err(e) = self.store.delete_blob(&copy).await {
+                tracing::warn!(%digest, error = %e, "removing a second copy of a blob failed");
+            }
+        }
+        if let Err(e) = self.store.release_state(id, state, None).await {
+            tracing::warn!(upload = id, error = %e, "removing a finished upload's tail failed");
+        }
         Ok(size)
+    }
+
+    /// Ends an upload whose bytes are not the digest the client gave.
+    async fn refuse_digest(&self, held: Held, state: Option<&str>) -> Result<u64> {
+        let id = held.upload.id.clone();
+        self.discard_upload(&id, state).await?;
+        drop(held);
+        self.uploads.forget(&id);
+        Err(Error::Invalid(Invalid::DigestMismatch))
     }
 
     /// Cancels an upload and deletes what it received.
     pub async fn cancel_upload(&self, repo: &RepositoryName, id: &str) -> Result<()> {
         let held = self.lock_upload(repo, id).await?;
-        self.discard_upload(id).await?;
+        self.discard_upload(id, held.upload.store_state.as_deref())
+            .await?;
         drop(held);
         self.uploads.forget(id);
         Ok(())
@@ -608,14 +678,19 @@ impl Services {
 
     /// Removes an upload's bytes, then its row: a row without a file is still found
     /// and cleaned up by a retry, a file without a row would not be.
-    async fn discard_upload(&self, id: &str) -> Result<()> {
-        self.store.delete_upload(id).await?;
+    async fn discard_upload(&self, id: &str, state: Option<&str>) -> Result<()> {
+        self.store.delete_upload(id, state).await?;
         self.db.delete_upload(id).await?;
         Ok(())
     }
 
-    async fn hash_upload(&self, id: &str, algorithm: Algorithm) -> Result<Digest> {
-        let mut r = self.store.upload_reader(id).await?;
+    async fn hash_upload(
+        &self,
+        id: &str,
+        state: Option<&str>,
+        algorithm: Algorithm,
+    ) -> Result<Digest> {
+        let mut r = self.store.upload_reader(id, state).await?;
         let mut h = Hasher::new(algorithm);
         let mut buf = vec![0u8; 1 << 20];
         loop {
@@ -638,8 +713,14 @@ impl Services {
         let expiry = self.lifecycle.upload_expiry;
         let cutoff = now - expiry.as_millis() as i64;
         let idle_since = std::time::SystemTime::now() - expiry;
-        let files: HashMap<String, std::time::SystemTime> =
-            self.store.list_uploads().await?.into_iter().collect();
+        // An object store keeps no file per upload: its rows' times say it all.
+        let files: HashMap<String, std::time::SystemTime> = self
+            .store
+            .list_uploads()
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
         let mut expired = 0;
         let mut sessions = std::collections::HashSet::new();
         for (id, started) in self.db.all_uploads().await? {
@@ -654,13 +735,14 @@ impl Services {
             let holder = uuid::Uuid::new_v4().to_string();
             if !self
                 .db
-                .take_upload_lease(&id, &holder, now, now + LEASE.as_millis() as i64)
+                .take_upload_lease(&id, &holder, now, lease_until(now))
                 .await?
             {
                 continue;
             }
-            self.store.delete_upload(&id).await?;
-            self.db.delete_upload(&id).await?;
+            // The state as the last writer left it (a multipart upload to abort).
+            let state = self.db.upload_by_id(&id).await?.and_then(|u| u.store_state);
+            self.discard_upload(&id, state.as_deref()).await?;
             drop(guard);
             self.uploads.forget(&id);
             expired += 1;
@@ -669,7 +751,7 @@ impl Services {
         for (id, modified) in files {
             if !sessions.contains(&id) && modified < idle_since {
                 // Left behind by a deleted repository or a crash.
-                self.store.delete_upload(&id).await?;
+                self.store.delete_upload(&id, None).await?;
                 expired += 1;
             }
         }
@@ -681,21 +763,20 @@ impl Services {
     /// recording them committed leaves such a row; its client never got a 201), and
     /// counts the bytes the others hold against their accounts' quotas. Safe beside
     /// other live processes: a session's file exists before its row and is gone only
-    /// once its bytes are a blob.
+    /// once its bytes are a blob. (An object store's uploads have no file; a session
+    /// whose blob was completed but not recorded is removed by expiry.)
     pub async fn recover_uploads(&self) -> Result<u64> {
         // Rows before files: a row read here had its file before, so the listing
         // after shows it unless its bytes became a blob.
         let rows = self.db.uploads_by_account().await?;
-        let files: std::collections::HashSet<String> = self
+        let files: Option<std::collections::HashSet<String>> = self
             .store
             .list_uploads()
             .await?
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
+            .map(|files| files.into_iter().map(|(id, _)| id).collect());
         let mut forgotten = 0;
         for (id, account, received) in rows {
-            if !files.contains(&id) {
+            if files.as_ref().is_some_and(|files| !files.contains(&id)) {
                 self.db.delete_upload(&id).await?;
                 forgotten += 1;
             } else {

@@ -15,7 +15,10 @@
 //! `uploads/` and `blobs/` are on the same filesystem so that committing an upload is
 //! one `rename`, preceded by an fsync of the file and followed by one of the directory.
 
-use super::{BlobStore, BlobStream, BoxedReader, UploadSink, blob_location, digest_at};
+use super::{
+    BlobStore, BlobStream, BoxedReader, Sealed, StoredBlob, UploadSink, UploadState, blob_location,
+    digest_at,
+};
 use crate::domain::Digest;
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
@@ -101,7 +104,12 @@ impl BlobStore for FilesystemStore {
         Ok(())
     }
 
-    async fn upload_sink(&self, id: &str, offset: u64) -> io::Result<Box<dyn UploadSink>> {
+    async fn upload_sink(
+        &self,
+        id: &str,
+        offset: u64,
+        _: Option<&str>,
+    ) -> io::Result<Box<dyn UploadSink>> {
         let path = self.upload_path(id)?;
         let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
         file.set_len(offset)?;
@@ -114,20 +122,25 @@ impl BlobStore for FilesystemStore {
         }))
     }
 
-    async fn upload_size(&self, id: &str) -> io::Result<u64> {
-        Ok(fs::metadata(self.upload_path(id)?).await?.len())
-    }
-
-    async fn upload_reader(&self, id: &str) -> io::Result<BoxedReader> {
+    async fn upload_reader(&self, id: &str, _: Option<&str>) -> io::Result<BoxedReader> {
         let f = File::open(self.upload_path(id)?).await?;
         Ok(Box::pin(BufReader::with_capacity(IO_BUFFER, f)))
     }
 
-    async fn sync_upload(&self, id: &str, _: &Digest) -> io::Result<()> {
-        File::open(self.upload_path(id)?).await?.sync_all().await
+    async fn seal_upload(
+        &self,
+        id: &str,
+        _: Option<&str>,
+        _: Option<&Digest>,
+    ) -> io::Result<Sealed> {
+        File::open(self.upload_path(id)?).await?.sync_all().await?;
+        Ok(Sealed {
+            state: None,
+            object: None,
+        })
     }
 
-    async fn commit_upload(&self, id: &str, digest: &Digest) -> io::Result<()> {
+    async fn commit_upload(&self, id: &str, _: Option<&str>, digest: &Digest) -> io::Result<()> {
         let from = self.upload_path(id)?;
         let to = self.blob_path(digest);
         let shard = to.parent().expect("blob paths have a parent").to_path_buf();
@@ -152,15 +165,15 @@ impl BlobStore for FilesystemStore {
         Ok(())
     }
 
-    async fn delete_upload(&self, id: &str) -> io::Result<()> {
+    async fn delete_upload(&self, id: &str, _: Option<&str>) -> io::Result<()> {
         match fs::remove_file(self.upload_path(id)?).await {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             r => r,
         }
     }
 
-    async fn read_blob(&self, digest: &Digest, offset: u64, len: u64) -> io::Result<BlobStream> {
-        let mut file = std::fs::File::open(self.blob_path(digest))?;
+    async fn read_blob(&self, blob: &StoredBlob, offset: u64, len: u64) -> io::Result<BlobStream> {
+        let mut file = std::fs::File::open(self.blob_path(&blob.digest))?;
         if offset > 0 {
             file.seek(SeekFrom::Start(offset))?;
         }
@@ -172,12 +185,12 @@ impl BlobStore for FilesystemStore {
         )))
     }
 
-    async fn blob_exists(&self, digest: &Digest) -> io::Result<bool> {
-        fs::try_exists(self.blob_path(digest)).await
+    async fn blob_exists(&self, blob: &StoredBlob) -> io::Result<bool> {
+        fs::try_exists(self.blob_path(&blob.digest)).await
     }
 
-    async fn delete_blob(&self, digest: &Digest) -> io::Result<()> {
-        match fs::remove_file(self.blob_path(digest)).await {
+    async fn delete_blob(&self, blob: &StoredBlob) -> io::Result<()> {
+        match fs::remove_file(self.blob_path(&blob.digest)).await {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             r => r,
         }
@@ -197,7 +210,7 @@ impl BlobStore for FilesystemStore {
         .await?
     }
 
-    async fn list_uploads(&self) -> io::Result<Vec<(String, std::time::SystemTime)>> {
+    async fn list_uploads(&self) -> io::Result<Option<Vec<(String, std::time::SystemTime)>>> {
         let mut out = Vec::new();
         let mut dir = fs::read_dir(self.root.join("uploads")).await?;
         while let Some(e) = dir.next_entry().await? {
@@ -206,7 +219,7 @@ impl BlobStore for FilesystemStore {
                 out.push((name, e.metadata().await?.modified()?));
             }
         }
-        Ok(out)
+        Ok(Some(out))
     }
 
     async fn list_strays(&self) -> io::Result<Vec<String>> {
@@ -272,12 +285,13 @@ impl UploadSink for ThreadSink {
         Ok(())
     }
 
-    async fn finish(mut self: Box<Self>) -> io::Result<()> {
+    async fn finish(mut self: Box<Self>) -> io::Result<UploadState> {
         if self.tx.take().is_none() {
             // `write` already waited for the writer and returned its error.
-            return Ok(());
+            return Ok(None);
         }
-        (&mut self.writer).await.map_err(io::Error::other)?
+        (&mut self.writer).await.map_err(io::Error::other)??;
+        Ok(None)
     }
 }
 
@@ -350,27 +364,30 @@ mod tests {
         let store = FilesystemStore::open(dir.path()).await.unwrap();
         let id = "0123abcd-0000";
         store.create_upload(id).await.unwrap();
-        let mut w = store.upload_sink(id, 0).await.unwrap();
+        let mut w = store.upload_sink(id, 0, None).await.unwrap();
         w.write(Bytes::from_static(b"hello ")).await.unwrap();
         w.write(Bytes::from_static(b"world")).await.unwrap();
         w.finish().await.unwrap();
         // A retried chunk starting at 5 replaces what followed.
-        let mut w = store.upload_sink(id, 5).await.unwrap();
+        let mut w = store.upload_sink(id, 5, None).await.unwrap();
         w.write(Bytes::from_static(b"!")).await.unwrap();
         w.finish().await.unwrap();
         let digest = Digest::sha256_of(b"hello!");
-        assert!(!store.blob_exists(&digest).await.unwrap());
-        store.commit_upload(id, &digest).await.unwrap();
-        assert!(store.blob_exists(&digest).await.unwrap());
+        let blob = StoredBlob::at_digest(digest.clone());
+        assert!(!store.blob_exists(&blob).await.unwrap());
+        let sealed = store.seal_upload(id, None, Some(&digest)).await.unwrap();
+        assert_eq!(sealed.object, None);
+        store.commit_upload(id, None, &digest).await.unwrap();
+        assert!(store.blob_exists(&blob).await.unwrap());
         let chunks: Vec<Bytes> = store
-            .read_blob(&digest, 2, 3)
+            .read_blob(&blob, 2, 3)
             .await
             .unwrap()
             .try_collect()
             .await
             .unwrap();
         assert_eq!(chunks.concat(), b"llo");
-        assert!(store.upload_reader(id).await.is_err());
-        assert!(store.upload_sink("../etc", 0).await.is_err());
+        assert!(store.upload_reader(id, None).await.is_err());
+        assert!(store.upload_sink("../etc", 0, None).await.is_err());
     }
 }

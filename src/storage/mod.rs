@@ -20,48 +20,130 @@ pub type BoxedReader = Pin<Box<dyn AsyncRead + Send>>;
 pub type BlobStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
 
 /// Where one request's bytes of an upload go. Writing happens beside the caller (on
-/// another thread for the filesystem), so hashing and writing overlap.
+/// another thread for the filesystem, as parts in flight for an object store), so
+/// hashing and writing overlap.
 #[async_trait]
 pub trait UploadSink: Send {
     async fn write(&mut self, chunk: Bytes) -> io::Result<()>;
-    /// Waits until everything written is in the file.
-    async fn finish(self: Box<Self>) -> io::Result<()>;
+    /// Waits until everything written is durable in the store, and returns the
+    /// upload's state to record beside its length (see [`UploadState`]).
+    async fn finish(self: Box<Self>) -> io::Result<UploadState>;
+}
+
+/// What a store needs to know about an upload between requests, kept in the upload's
+/// row so that any process continues it: nothing for the folder store (the file says
+/// it all), the multipart upload and its parts for an object store. Opaque outside
+/// the store that wrote it.
+pub type UploadState = Option<String>;
+
+/// An upload ready to become a blob: the state to finish from, and where the blob's
+/// bytes will be (`None`: at the digest's usual place; else the object the database
+/// must map the digest to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed {
+    pub state: UploadState,
+    pub object: Option<String>,
+}
+
+/// A blob as the store finds it: by its digest, and by the object the database maps
+/// it to when its bytes are not at the digest's usual place (an object-store upload
+/// completed from parts stays where its parts were put; S3 has no rename).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBlob {
+    pub digest: Digest,
+    /// The object's key relative to the store, `None` for the digest's usual place.
+    pub object: Option<String>,
+}
+
+impl StoredBlob {
+    /// A blob at its digest's usual place.
+    pub fn at_digest(digest: Digest) -> Self {
+        Self {
+            digest,
+            object: None,
+        }
+    }
+}
+
+/// An object that holds (or held) an upload's bytes under a key of its own, with the
+/// upload it belongs to: it is needed while that upload's session exists or while a
+/// blob's row maps to it, and is an orphan otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadObject {
+    pub key: String,
+    pub upload: String,
+    pub size: u64,
 }
 
 /// A content-addressed blob store with a temp area for uploads.
 ///
-/// Contract every implementation keeps: a blob becomes visible under its digest only
-/// through `commit_upload`, atomically and durably, so a reader never sees part of a
-/// blob and a crash never loses one that was committed.
+/// Contract every implementation keeps: a blob becomes visible only through
+/// `seal_upload` then `commit_upload`, atomically and durably, so a reader never sees
+/// part of a blob and a crash never loses one that was committed; and what
+/// `UploadSink::finish` returns is durable before the caller records it.
 #[async_trait]
 pub trait BlobStore: Send + Sync + 'static {
-    /// Creates the empty temp file of a new upload.
+    /// Prepares a new upload (the folder store creates its empty file).
     async fn create_upload(&self, id: &str) -> io::Result<()>;
-    /// A sink appending at `offset`, the upload's current length (anything past it is
-    /// cut off first).
-    async fn upload_sink(&self, id: &str, offset: u64) -> io::Result<Box<dyn UploadSink>>;
-    /// How many bytes the upload holds.
-    async fn upload_size(&self, id: &str) -> io::Result<u64>;
-    /// Reads the upload's bytes from the start, to recompute a hash after a restart.
-    async fn upload_reader(&self, id: &str) -> io::Result<BoxedReader>;
-    /// The slow part of a commit, done before the transaction that records the blob:
-    /// the folder store makes the bytes durable where they are, an object store puts
-    /// them at `digest`'s key.
-    async fn sync_upload(&self, id: &str, digest: &Digest) -> io::Result<()>;
-    /// Makes the upload's bytes durable and moves them to `digest`'s place (or drops
-    /// them when the store has that blob already).
-    async fn commit_upload(&self, id: &str, digest: &Digest) -> io::Result<()>;
-    async fn delete_upload(&self, id: &str) -> io::Result<()>;
+    /// A sink appending at `offset`, the upload's current length as recorded with
+    /// `state` (anything the folder store holds past it is cut off first).
+    async fn upload_sink(
+        &self,
+        id: &str,
+        offset: u64,
+        state: Option<&str>,
+    ) -> io::Result<Box<dyn UploadSink>>;
+    /// Removes what `before` kept that `after` does not, once `after` is recorded.
+    async fn release_state(
+        &self,
+        _id: &str,
+        _before: Option<&str>,
+        _after: Option<&str>,
+    ) -> io::Result<()> {
+        Ok(())
+    }
+    /// The slow part of finishing an upload, done before the transaction that records
+    /// the blob: makes the bytes durable and readable as one piece. `digest` is given
+    /// when the bytes were checked against it (an object store then puts a small
+    /// upload straight at the digest's key).
+    async fn seal_upload(
+        &self,
+        id: &str,
+        state: Option<&str>,
+        digest: Option<&Digest>,
+    ) -> io::Result<Sealed>;
+    /// Reads a sealed upload's bytes from the start, to compute a hash the running one
+    /// could not give.
+    async fn upload_reader(&self, id: &str, state: Option<&str>) -> io::Result<BoxedReader>;
+    /// Inside the transaction that records the blob: makes the sealed bytes the blob
+    /// `digest` at the place sealing named (the folder store renames; an object store
+    /// checks they are still there).
+    async fn commit_upload(&self, id: &str, state: Option<&str>, digest: &Digest)
+    -> io::Result<()>;
+    /// Removes everything the upload left (whatever its state; a missing part is no
+    /// error).
+    async fn delete_upload(&self, id: &str, state: Option<&str>) -> io::Result<()>;
     /// Streams `len` bytes of a blob from `offset`.
-    async fn read_blob(&self, digest: &Digest, offset: u64, len: u64) -> io::Result<BlobStream>;
-    async fn blob_exists(&self, digest: &Digest) -> io::Result<bool>;
-    async fn delete_blob(&self, digest: &Digest) -> io::Result<()>;
+    async fn read_blob(&self, blob: &StoredBlob, offset: u64, len: u64) -> io::Result<BlobStream>;
+    async fn blob_exists(&self, blob: &StoredBlob) -> io::Result<bool>;
+    async fn delete_blob(&self, blob: &StoredBlob) -> io::Result<()>;
     /// Fails when the store cannot be written, for health checks.
     async fn check(&self) -> io::Result<()>;
-    /// Every blob the store holds, with its length, for consistency checks.
+    /// Every blob the store holds at its digest's place, with its length, for
+    /// consistency checks.
     async fn list_blobs(&self) -> io::Result<Vec<(Digest, u64)>>;
-    /// Every upload's temp file, with when it was last written.
-    async fn list_uploads(&self) -> io::Result<Vec<(String, std::time::SystemTime)>>;
+    /// Every object named after an upload rather than a digest (none in the folder
+    /// store).
+    async fn list_upload_objects(&self) -> io::Result<Vec<UploadObject>> {
+        Ok(Vec::new())
+    }
+    /// Removes an object found by `list_upload_objects`.
+    async fn delete_upload_object(&self, _key: &str) -> io::Result<()> {
+        Ok(())
+    }
+    /// Every upload's temp file, with when it was last written; `None` for a store that
+    /// keeps no file per upload (an object store's uploads are their rows' state).
+    async fn list_uploads(&self) -> io::Result<Option<Vec<(String, std::time::SystemTime)>>>;
     /// Files in the store that are neither a blob nor an upload (left by a crash or by
     /// hand), as paths relative to the store.
     async fn list_strays(&self) -> io::Result<Vec<String>>;
@@ -71,7 +153,7 @@ pub trait BlobStore: Send + Sync + 'static {
     /// clients can reach themselves (object stores); `None` for the others.
     async fn presigned_url(
         &self,
-        _digest: &Digest,
+        _blob: &StoredBlob,
         _valid_for: std::time::Duration,
     ) -> io::Result<Option<String>> {
         Ok(None)
@@ -157,11 +239,8 @@ impl std::fmt::Display for Location {
     }
 }
 
-/// Opens the store at `location`; an object store stages uploads in `scratch`.
-pub async fn open(
-    location: &Location,
-    scratch: &std::path::Path,
-) -> io::Result<std::sync::Arc<dyn BlobStore>> {
+/// Opens the store at `location`.
+pub async fn open(location: &Location) -> io::Result<std::sync::Arc<dyn BlobStore>> {
     match location {
         Location::Folder(path) => Ok(std::sync::Arc::new(FilesystemStore::open(path).await?)),
         Location::S3 { bucket, prefix } => {
@@ -174,7 +253,7 @@ pub async fn open(
                     .build()
                     .map_err(io::Error::other)?,
             );
-            let store = ObjectBlobStore::open(s3.clone(), prefix, scratch).await?;
+            let store = ObjectBlobStore::new(s3.clone(), prefix);
             Ok(std::sync::Arc::new(store.with_signer(s3)))
         }
     }

@@ -9,6 +9,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub mod balancer;
 pub mod docker;
 mod portal;
 pub mod s3;
@@ -123,6 +124,19 @@ impl Server {
             data: data.to_path_buf(),
             _tmp: None,
             log,
+        }
+    }
+
+    /// A server at `addr` that the test does not own (a balancer in front of
+    /// replicas), whose admin commands run on the data folder `data`: helpers that
+    /// take a server reach it; dropping it stops nothing.
+    pub fn at(addr: &str, data: &Path) -> Self {
+        Server {
+            child: None,
+            addr: addr.to_owned(),
+            data: data.to_path_buf(),
+            _tmp: None,
+            log: Arc::default(),
         }
     }
 
@@ -500,9 +514,158 @@ pub fn push_image(c: &Client, repo: &str, tag: &str, layers: &[&[u8]]) -> (Vec<u
 }
 
 /// The shared folder beside the repository (conformance suite, benchmarks), if present.
+/// The database URL of the first replica's data folder, for the others to share.
+pub fn shared_database(first: &Path) -> String {
+    database_url(first).unwrap_or_else(|| format!("sqlite://{}", first.join("berth.db").display()))
+}
+
+/// Two replicas on one database and one store, both started with `flags`, with
+/// `alice` (password `password`) an admin of `acme`: the run's bucket (at the first
+/// replica's prefix) when it keeps blobs in S3, else the first replica's folder store,
+/// as a shared volume would be. Admin commands on the first one's data folder reach
+/// both.
+pub fn replicas(one: &Path, two: &Path, flags: &[&str], password: &str) -> (Server, Server) {
+    let database = shared_database(one);
+    let store = storage_flags(one)
+        .pop()
+        .unwrap_or_else(|| format!("file://{}", one.join("store").display()));
+    let a = Server::start_in_with(one, &[&["--storage", store.as_str()], flags].concat());
+    a.tenant("acme", "alice", password, "admin");
+    let b = Server::start_in_with(
+        two,
+        &[
+            &[
+                "--database-url",
+                database.as_str(),
+                "--storage",
+                store.as_str(),
+            ],
+            flags,
+        ]
+        .concat(),
+    );
+    (a, b)
+}
+
+/// Runs the official OCI conformance suite (`../shared/oci-conformance`) against the
+/// registry at `addr` as `user`; returns (passed, failed, skipped) and its output, or
+/// `None` where the suite is not here (CI has it).
+pub fn run_conformance(
+    addr: &str,
+    user: &str,
+    password: &str,
+) -> Option<((u64, u64, u64), String)> {
+    let Some(shared) = shared_dir() else {
+        eprintln!("../shared/oci-conformance is not here; the suite runs where it is (CI has it)");
+        return None;
+    };
+    let run = shared.join("oci-conformance/run");
+    assert!(run.exists(), "{} is missing", run.display());
+    let results = tempfile::tempdir().unwrap();
+    let out = Command::new("bash")
+        .arg(&run)
+        .args([addr, user, password])
+        .env("OCI_RESULTS_DIR", results.path())
+        .output()
+        .expect("run the conformance suite");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    println!("{stdout}");
+    let summary = stdout
+        .lines()
+        .find(|l| l.starts_with("conformance: "))
+        .unwrap_or_else(|| {
+            panic!(
+                "no summary line:\n{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+        .to_owned();
+    // "conformance: N passed, N failed, N skipped"
+    let n = |word: &str| -> u64 {
+        summary["conformance: ".len()..]
+            .split(", ")
+            .find_map(|part| part.strip_suffix(word).and_then(|x| x.trim().parse().ok()))
+            .unwrap_or(u64::MAX)
+    };
+    let counts = (n("passed"), n("failed"), n("skipped"));
+    assert!(counts.0 > 0 && counts.0 != u64::MAX, "{summary}");
+    assert!(
+        out.status.success() || counts.1 > 0,
+        "{summary}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some((counts, stdout))
+}
+
 pub fn shared_dir() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
     p.exists().then_some(p)
+}
+
+/// Uploads `blob` to `repo` in PATCHes of `lens` bytes, then a PUT with the digest
+/// and the rest of the bytes (none when `lens` covers them); returns the digest.
+pub fn push_in_chunks(c: &Client, repo: &str, blob: &[u8], lens: &[usize]) -> String {
+    let digest = sha256(blob);
+    let r = c.send(
+        "POST",
+        &format!("/v2/{repo}/blobs/uploads/"),
+        &[],
+        Some(b""),
+    );
+    assert_eq!(r.status, 202, "{}", r.text());
+    let mut location = r.header("location").unwrap().to_owned();
+    let mut start = 0;
+    for len in lens {
+        let range = format!("{}-{}", start, start + len - 1);
+        let r = c.send(
+            "PATCH",
+            &location,
+            &[
+                ("Content-Range", &range),
+                ("Content-Type", "application/octet-stream"),
+            ],
+            Some(&blob[start..start + len]),
+        );
+        assert_eq!(r.status, 202, "{}", r.text());
+        location = r.header("location").unwrap().to_owned();
+        start += len;
+    }
+    let sep = if location.contains('?') { '&' } else { '?' };
+    let r = c.send(
+        "PUT",
+        &format!("{location}{sep}digest={digest}"),
+        &[("Content-Type", "application/octet-stream")],
+        Some(&blob[start..]),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    digest
+}
+
+/// Of pushes acknowledged with a 201 — (repository, tag, manifest) — what does not
+/// pull back byte for byte: the manifest by its tag, and every blob it lists.
+pub fn lost_pushes(reader: &Client, acked: &[(String, String, Vec<u8>)]) -> Vec<String> {
+    let mut lost = Vec::new();
+    for (repo, tag, manifest) in acked {
+        let m = reader.get(&format!("/v2/{repo}/manifests/{tag}"));
+        if m.status != 200 || &m.body != manifest {
+            lost.push(format!("{repo}:{tag} manifest ({})", m.status));
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_slice(manifest).unwrap();
+        for d in v["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(std::iter::once(&v["config"]))
+        {
+            let digest = d["digest"].as_str().unwrap();
+            let b = reader.get(&format!("/v2/{repo}/blobs/{digest}"));
+            if b.status != 200 || sha256(&b.body) != digest {
+                lost.push(format!("{repo}:{tag} blob {digest} ({})", b.status));
+            }
+        }
+    }
+    lost
 }
 
 /// Like [`push_image`], but `None` when any step is refused (the push was not

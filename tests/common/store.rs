@@ -85,11 +85,24 @@ pub fn unstore_blob(s: &Server, digest: &str) {
     unstore(s, &blob_path(digest))
 }
 
-/// The folder holding the bytes of uploads in progress: the store's own, or the
-/// scratch folder an object store stages them in.
-pub fn uploads_dir(s: &Server) -> PathBuf {
+/// The lengths of what the store holds for uploads in progress: their files, or, in a
+/// bucket, their tails (the bytes past their last part; these tests' uploads are
+/// smaller than a part).
+pub fn upload_bytes(s: &Server) -> Vec<u64> {
     match bucket() {
-        Some(_) => s.data.join("scratch/uploads"),
-        None => s.data.join("store/uploads"),
+        Some(b) => block_on(async {
+            use futures_util::TryStreamExt;
+            b.list(Some(&key(s, "uploads")))
+                .map_ok(|meta| meta.size)
+                .try_collect()
+                .await
+                .unwrap()
+        }),
+        None => std::fs::read_dir(file(s, "uploads"))
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_name() != ".healthz")
+            .map(|e| e.metadata().unwrap().len())
+            .collect(),
     }
 }
