@@ -239,6 +239,7 @@ async fn copy_blob(
     };
     let id = uuid::Uuid::new_v4().to_string();
     to.create_upload(&id).await.map_err(CopyFailed::Io)?;
+    let mut state = None;
     let written = async {
         let mut sink = to.upload_sink(&id, 0, None).await.map_err(CopyFailed::Io)?;
         let mut hasher = Hasher::new(digest.algorithm());
@@ -252,7 +253,7 @@ async fn copy_blob(
             hasher.update(&chunk);
             sink.write(chunk).await.map_err(CopyFailed::Io)?;
         }
-        let state = sink.finish().await.map_err(CopyFailed::Io)?;
+        state = sink.finish().await.map_err(CopyFailed::Io)?;
         if n != size || &hasher.finish() != digest {
             return Err(CopyFailed::Damaged);
         }
@@ -268,7 +269,7 @@ async fn copy_blob(
     }
     .await;
     if written.is_err() {
-        let _ = to.delete_upload(&id, None).await;
+        let _ = to.delete_upload(&id, state.as_deref()).await;
     }
     written
 }

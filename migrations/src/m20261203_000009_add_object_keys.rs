@@ -25,14 +25,14 @@ impl MigrationTrait for Migration {
         m.alter_table(
             Table::alter()
                 .table(Uploads::Table)
-                .add_column(&mut text_null(Uploads::StoreState))
+                .add_column(text_null(Uploads::StoreState))
                 .to_owned(),
         )
         .await?;
         m.alter_table(
             Table::alter()
                 .table(Blobs::Table)
-                .add_column(&mut string_null(Blobs::ObjectKey))
+                .add_column(string_null(Blobs::ObjectKey))
                 .to_owned(),
         )
         .await

@@ -79,6 +79,42 @@ impl Db {
             .collect())
     }
 
+    /// Runs `remove` (of a second copy at the digest's key) only while the blob's row
+    /// maps it to another object, holding the row until `remove` is done; whether it
+    /// ran.
+    pub async fn with_blob_mapped_elsewhere<F, Fut>(
+        &self,
+        digest: &str,
+        remove: F,
+    ) -> DbResult<std::io::Result<bool>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = std::io::Result<()>>,
+    {
+        use sea_orm::sea_query::Expr;
+        let txn = self.conn.begin().await?;
+        // A write first: it takes the row (and SQLite's write lock) for the transaction.
+        let held = blobs::Entity::update_many()
+            .col_expr(
+                blobs::Column::CreatedAt,
+                Expr::col(blobs::Column::CreatedAt),
+            )
+            .filter(blobs::Column::Digest.eq(digest))
+            .filter(blobs::Column::ObjectKey.is_not_null())
+            .exec(&txn)
+            .await?;
+        if held.rows_affected != 1 {
+            txn.rollback().await?;
+            return Ok(Ok(false));
+        }
+        if let Err(e) = remove().await {
+            txn.rollback().await?;
+            return Ok(Err(e));
+        }
+        txn.commit().await?;
+        Ok(Ok(true))
+    }
+
     /// Records where a blob's bytes are (after a restore put them in another store).
     pub async fn set_blob_object(&self, digest: &str, object: Option<&str>) -> DbResult<()> {
         use sea_orm::sea_query::Expr;

@@ -7,6 +7,12 @@ use sea_orm::{
     TransactionTrait,
 };
 
+/// The upload session a blob's bytes came from, and the request holding its claim.
+pub struct UploadClaim<'a> {
+    pub id: &'a str,
+    pub holder: &'a str,
+}
+
 /// A blob whose bytes a push put in the store.
 pub struct PlacedBlob<'a> {
     pub digest: &'a str,
@@ -155,7 +161,7 @@ impl Db {
         repository_id: i64,
         blob: PlacedBlob<'_>,
         now: i64,
-        upload_id: Option<&str>,
+        upload: Option<UploadClaim<'_>>,
         place: F,
     ) -> DbResult<Result<Option<String>, LinkRefused>>
     where
@@ -211,10 +217,18 @@ impl Db {
             txn.rollback().await?;
             return Ok(Err(LinkRefused::Io(e)));
         }
-        if let Some(id) = upload_id {
-            super::entity::uploads::Entity::delete_by_id(id.to_owned())
+        if let Some(UploadClaim { id, holder }) = upload {
+            // Only while the claim is this request's: another request that took the
+            // upload over may be discarding its bytes.
+            let deleted = super::entity::uploads::Entity::delete_many()
+                .filter(super::entity::uploads::Column::Id.eq(id))
+                .filter(super::entity::uploads::Column::LeaseHolder.eq(holder))
                 .exec(&txn)
                 .await?;
+            if deleted.rows_affected != 1 {
+                txn.rollback().await?;
+                return Ok(Err(LinkRefused::TakenOver));
+            }
         }
         txn.commit().await?;
         Ok(Ok(kept_at))
@@ -326,6 +340,8 @@ pub(super) async fn add_repository_size<C: ConnectionTrait>(
 pub enum LinkRefused {
     /// The store could not place the bytes.
     Io(std::io::Error),
+    /// The upload's claim went to another request meanwhile.
+    TakenOver,
     /// The account's quota would be exceeded.
     OverQuota { used: i64, quota: i64 },
 }

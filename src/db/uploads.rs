@@ -118,9 +118,10 @@ impl Db {
         Ok(())
     }
 
-    /// Records a request's progress and gives its claim up, only while `holder` holds
-    /// the claim and the upload is still `from` bytes long (a compare-and-set); false
-    /// when it was not recorded.
+    /// Records a request's progress, only while `holder` holds the claim and the
+    /// upload is still `from` bytes long (a compare-and-set); false when it was not
+    /// recorded. The claim is given up with it unless the request goes on to finish
+    /// the upload (`keep_claim`).
     pub async fn save_upload_progress(
         &self,
         id: &str,
@@ -128,9 +129,16 @@ impl Db {
         from: i64,
         progress: UploadProgress,
         now: i64,
+        keep_claim: bool,
     ) -> DbResult<bool> {
         use sea_orm::sea_query::Expr;
-        let res = without_lease(uploads::Entity::update_many())
+        let update = uploads::Entity::update_many();
+        let update = if keep_claim {
+            update
+        } else {
+            without_lease(update)
+        };
+        let res = update
             .col_expr(uploads::Column::Received, Expr::value(progress.received))
             .col_expr(uploads::Column::HashState, Expr::value(progress.hash_state))
             .col_expr(

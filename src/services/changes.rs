@@ -71,16 +71,12 @@ impl Changes {
 
 impl Services {
     /// On PostgreSQL: sends this process's changes to the others and relays theirs
-    /// to its watchers, until the database closes. Returns at once on SQLite.
+    /// to its watchers, listening again whenever listening fails. Returns at once on
+    /// SQLite.
     pub async fn relay_changes(&self) {
-        let mut listener = match self.db.listen(CHANNEL).await {
-            Ok(Some(l)) => l,
-            Ok(None) => return,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot hear other processes' changes");
-                return;
-            }
-        };
+        if !self.db.can_notify() {
+            return;
+        }
         let (tx, mut rx) = mpsc::unbounded_channel();
         if self.changes.outbox.set(tx).is_err() {
             return;
@@ -100,16 +96,31 @@ impl Services {
                 }
             })
         };
-        while let Some(payload) = listener.next().await {
-            match serde_json::from_str::<Sent>(&payload) {
-                Ok(sent) if *sent.origin != *self.changes.origin => {
-                    let _ = self.changes.local.send(sent.change);
+        loop {
+            match self.db.listen(CHANNEL).await {
+                Ok(Some(mut listener)) => {
+                    while let Some(payload) = listener.next().await {
+                        self.relay(&payload);
+                    }
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "a change from another process is unreadable"),
+                Ok(None) => break,
+                Err(e) => tracing::warn!(error = %e, "cannot hear other processes' changes"),
             }
+            // Pages that missed something meanwhile refresh on their next change.
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }
         sender.abort();
+    }
+
+    /// Hands a change another process sent to this one's watchers.
+    fn relay(&self, payload: &str) {
+        match serde_json::from_str::<Sent>(payload) {
+            Ok(sent) if *sent.origin != *self.changes.origin => {
+                let _ = self.changes.local.send(sent.change);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "a change from another process is unreadable"),
+        }
     }
 }
 

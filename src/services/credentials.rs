@@ -428,11 +428,13 @@ impl Services {
             }
         };
         let Some(user) = user.filter(|_| right) else {
-            attempt.failed();
+            // The database first: a process reading it meanwhile then counts this
+            // failure too (once more at most), never fewer.
             let forget_before = now_ms() - super::limiter::FORGET_AFTER.as_millis() as i64;
             self.db
                 .count_login_failure(&shared_key, now_ms(), forget_before)
                 .await?;
+            attempt.failed();
             return Ok(None);
         };
         attempt.succeeded();

@@ -117,10 +117,10 @@ impl Services {
                 // Recorded at another object: this is a second copy, which nothing reads.
                 r.problems
                     .push(format!("the store holds a second copy of blob {digest}"));
-                if repair && let Ok(parsed) = Digest::parse(digest) {
-                    self.store
-                        .delete_blob(&StoredBlob::at_digest(parsed))
-                        .await?;
+                if repair
+                    && let Ok(parsed) = Digest::parse(digest)
+                    && self.remove_second_copy(&parsed).await?
+                {
                     r.repaired
                         .push(format!("removed the second copy of blob {digest}"));
                 }
@@ -241,6 +241,16 @@ impl Services {
         Ok(self
             .db
             .with_unknown_blob(digest, || self.store.delete_blob(&blob))
+            .await??)
+    }
+
+    /// Removes the bytes at a blob's digest key while its row maps it to another
+    /// object, holding the row so that nothing changes that meanwhile.
+    async fn remove_second_copy(&self, digest: &Digest) -> Result<bool> {
+        let copy = StoredBlob::at_digest(digest.clone());
+        Ok(self
+            .db
+            .with_blob_mapped_elsewhere(&digest.to_string(), || self.store.delete_blob(&copy))
             .await??)
     }
 

@@ -107,8 +107,11 @@ pub struct Attempt<'a> {
 }
 
 impl LoginLimiter {
-    /// Makes `key`'s count what every process on the database counted: `failures`
-    /// failures, the last of them `ago` (no failures: `None`). Its wait follows.
+    /// Takes in what every process on the database counted against `key`: `failures`
+    /// failures, the last of them `ago`; the key's count and wait become at least
+    /// that. `None` (nothing counted: none failed, or the right password came, on any
+    /// process) starts the key afresh. Failures are written to the database before
+    /// they are counted here, so a read is never behind this process.
     pub fn sync(&self, key: &Key, counted: Option<(u32, Duration)>) {
         let now = Instant::now();
         let counted = counted.filter(|(n, ago)| *n > 0 && *ago < FORGET_AFTER);
@@ -130,14 +133,12 @@ impl LoginLimiter {
             until: now,
             last,
         });
-        e.failures = failures;
+        e.failures = e.failures.max(failures);
         e.last = e.last.max(last);
         let free = key.free_failures();
-        e.until = if failures >= free {
-            last + delay_after(failures - free)
-        } else {
-            now
-        };
+        if failures >= free {
+            e.until = e.until.max(last + delay_after(failures - free));
+        }
     }
 
     /// Admits an attempt for `key`, or says how long to wait first.

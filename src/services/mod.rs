@@ -130,6 +130,7 @@ impl From<crate::db::LinkRefused> for Error {
     fn from(r: crate::db::LinkRefused) -> Self {
         match r {
             crate::db::LinkRefused::Io(e) => e.into(),
+            crate::db::LinkRefused::TakenOver => uploads::taken_over(),
             crate::db::LinkRefused::OverQuota { used, quota } => Error::QuotaExceeded {
                 used: used.max(0) as u64,
                 quota: quota.max(0) as u64,

@@ -9,7 +9,7 @@
 //! is renewed while the body streams and runs out when its process dies.
 
 use super::{Error, Invalid, Result, Services, Thing, now_ms};
-use crate::db::{PlacedBlob, Upload};
+use crate::db::{PlacedBlob, Upload, UploadClaim};
 use crate::domain::digest::Hasher;
 use crate::domain::{Algorithm, ContentRange, Digest, RepositoryName};
 use crate::storage::StoredBlob;
@@ -37,7 +37,7 @@ fn lease_until(now: i64) -> i64 {
 
 /// The answer to a request whose claim on the upload went to another request (its
 /// own ran out while the body stalled).
-fn taken_over() -> Error {
+pub(super) fn taken_over() -> Error {
     Error::Conflict("another request took this upload over; check its length and resume".into())
 }
 
@@ -387,19 +387,25 @@ impl Services {
         {
             return Err(Error::Invalid(Invalid::Range { size }));
         }
-        Ok(self.write_chunk(&held, body).await?.size)
+        Ok(self.write_chunk(&held, body, false).await?.size)
     }
 
     /// Writes one request's bytes where the upload ends, then records the new length,
     /// hash state and store state in the row (only if this request still holds the
     /// lease and the length is unchanged). On any error the writer is waited for
-    /// before returning, so nothing writes the upload once the lock is released.
+    /// before returning, so nothing writes the upload once the lock is released. A
+    /// request `finishing` the upload keeps its claim until the blob is recorded.
     ///
     /// The bytes count against the account's quota as they stream: a body that
     /// crosses it is cut off at the line, what arrived up to there is kept, and the
     /// rest of the body is drained in the background while the client is told
     /// `QuotaExceeded`.
-    async fn write_chunk(&self, held: &Held, mut body: impl BodyStream) -> Result<Written> {
+    async fn write_chunk(
+        &self,
+        held: &Held,
+        mut body: impl BodyStream,
+        finishing: bool,
+    ) -> Result<Written> {
         let (id, account) = (held.upload.id.as_str(), held.account);
         let size = held.upload.received.max(0) as u64;
         self.uploads.track(account, id, size);
@@ -466,7 +472,15 @@ impl Services {
         }
         .await;
         drop(hash_tx);
-        let finished = sink.finish().await;
+        // A request that failed (or lost its claim) records nothing, so it leaves
+        // nothing new behind either: no last part, no tail.
+        let finished = match &streamed {
+            Ok(_) => sink.finish().await,
+            Err(_) => {
+                sink.abandon().await;
+                Ok(None)
+            }
+        };
         let hasher = match hash_job {
             Some(job) => Some(job.await.map_err(|e| Error::Internal(e.into()))?),
             None => None,
@@ -496,7 +510,14 @@ impl Services {
         };
         let saved = self
             .db
-            .save_upload_progress(id, &held.lease.holder, size as i64, progress, now_ms())
+            .save_upload_progress(
+                id,
+                &held.lease.holder,
+                size as i64,
+                progress,
+                now_ms(),
+                finishing,
+            )
             .await?;
         if !saved {
             return Err(taken_over());
@@ -585,7 +606,7 @@ impl Services {
             }
             return Ok(size);
         }
-        let written = self.write_chunk(&held, body).await?;
+        let written = self.write_chunk(&held, body, true).await?;
         let size = written.size;
         let checked = match written.hasher {
             Some(h) if h.algorithm() == digest.algorithm() => Some(h.finish()),
@@ -606,10 +627,19 @@ impl Services {
                 checked.is_some().then_some(digest),
             )
             .await?;
+        let sealed = match checked {
+            Some(_) => sealed,
+            None => {
+                let state = sealed.state.as_deref();
+                if &self.hash_upload(id, state, digest.algorithm()).await? != digest {
+                    return self.refuse_digest(held, state).await;
+                }
+                // Checked now: a small upload goes to the digest's key before the
+                // transaction too.
+                self.store.seal_upload(id, state, Some(digest)).await?
+            }
+        };
         let state = sealed.state.as_deref();
-        if checked.is_none() && &self.hash_upload(id, state, digest.algorithm()).await? != digest {
-            return self.refuse_digest(held, state).await;
-        }
         let placed = self
             .db
             .link_blob_placed(
@@ -620,7 +650,10 @@ impl Services {
                     object: sealed.object.as_deref(),
                 },
                 now_ms(),
-                Some(id),
+                Some(UploadClaim {
+                    id,
+                    holder: &held.lease.holder,
+                }),
                 || self.store.commit_upload(id, state, digest),
             )
             .await?;
@@ -642,19 +675,43 @@ impl Services {
         drop(held);
         self.uploads.forget(id);
         if kept_at != sealed.object {
-            // The blob was recorded before, its bytes elsewhere: this copy goes.
-            let copy = StoredBlob {
-                digest: digest.clone(),
-                object: sealed.object.clone(),
-            };
-            if let Err(e) = self.store.delete_blob(&copy).await {
-                tracing::warn!(%digest, error = %e, "removing a second copy of a blob failed");
-            }
+            self.keep_one_copy(digest, kept_at, sealed.object.clone())
+                .await?;
         }
         if let Err(e) = self.store.release_state(id, state, None).await {
             tracing::warn!(upload = id, error = %e, "removing a finished upload's tail failed");
         }
         Ok(size)
+    }
+
+    /// A blob recorded before this push put its own copy elsewhere: the recorded copy
+    /// stays and this one goes, unless the recorded one is gone (fsck found it
+    /// missing and asked for the push again); then this one takes its place.
+    async fn keep_one_copy(
+        &self,
+        digest: &Digest,
+        recorded: Option<String>,
+        ours: Option<String>,
+    ) -> Result<()> {
+        let recorded = StoredBlob {
+            digest: digest.clone(),
+            object: recorded,
+        };
+        let ours = StoredBlob {
+            digest: digest.clone(),
+            object: ours,
+        };
+        if self.store.blob_exists(&recorded).await? {
+            if let Err(e) = self.store.delete_blob(&ours).await {
+                tracing::warn!(%digest, error = %e, "removing a second copy of a blob failed");
+            }
+            return Ok(());
+        }
+        tracing::warn!(%digest, "a blob's recorded bytes were missing; the new push replaces them");
+        self.db
+            .set_blob_object(&digest.to_string(), ours.object.as_deref())
+            .await?;
+        Ok(())
     }
 
     /// Ends an upload whose bytes are not the digest the client gave.

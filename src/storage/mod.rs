@@ -28,6 +28,11 @@ pub trait UploadSink: Send {
     /// Waits until everything written is durable in the store, and returns the
     /// upload's state to record beside its length (see [`UploadState`]).
     async fn finish(self: Box<Self>) -> io::Result<UploadState>;
+    /// Ends a request whose progress will not be recorded: waits for what is under
+    /// way and adds nothing a later request could trip over.
+    async fn abandon(self: Box<Self>) {
+        let _ = self.finish().await;
+    }
 }
 
 /// What a store needs to know about an upload between requests, kept in the upload's

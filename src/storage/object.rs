@@ -326,7 +326,33 @@ impl UploadSink for PartSink {
         }
     }
 
+    async fn abandon(mut self: Box<Self>) {
+        self.drain().await;
+    }
+
     async fn finish(mut self: Box<Self>) -> io::Result<UploadState> {
+        let finished = self.put_rest().await;
+        if finished.is_err() {
+            self.drain().await;
+        }
+        finished
+    }
+}
+
+impl PartSink {
+    /// Waits for every part under way, whatever comes of it. Parts already sent carry
+    /// numbers past what the row records, which the next request puts its own under,
+    /// so none may land after this request ends.
+    async fn drain(&mut self) {
+        while let Some(done) = self.in_flight.next().await {
+            if let Ok(Err(e)) = done {
+                tracing::debug!(error = %e, "a part of a failed request failed too");
+            }
+        }
+    }
+
+    /// Puts what is left as a last part or as the tail; returns the state to record.
+    async fn put_rest(&mut self) -> io::Result<UploadState> {
         if ends_a_part(self.pending_len, self.next_index()) {
             self.cut_part().await?;
         }
@@ -420,6 +446,14 @@ impl BlobStore for ObjectBlobStore {
         if let Some(multipart) = st.multipart.clone() {
             let key = self.key(&object);
             let tail = self.whole_tail(id, &st).await?;
+            // Completed already, by a request that died (or whose transaction failed)
+            // before the blob was recorded: the row's state is still the one before.
+            if let Ok(meta) = self.objects.head(&key).await
+                && meta.size == st.parted + tail.len() as u64
+            {
+                st.sealed = Some(SealedAt::Object);
+                return Ok(sealed(&st));
+            }
             let mut parts: Vec<PartId> = st
                 .parts
                 .iter()

@@ -525,26 +525,30 @@ pub fn shared_database(first: &Path) -> String {
 /// as a shared volume would be. Admin commands on the first one's data folder reach
 /// both.
 pub fn replicas(one: &Path, two: &Path, flags: &[&str], password: &str) -> (Server, Server) {
-    let database = shared_database(one);
-    let store = storage_flags(one)
-        .pop()
-        .unwrap_or_else(|| format!("file://{}", one.join("store").display()));
+    let store = shared_store(one);
     let a = Server::start_in_with(one, &[&["--storage", store.as_str()], flags].concat());
     a.tenant("acme", "alice", password, "admin");
-    let b = Server::start_in_with(
-        two,
-        &[
-            &[
-                "--database-url",
-                database.as_str(),
-                "--storage",
-                store.as_str(),
-            ],
-            flags,
-        ]
-        .concat(),
-    );
-    (a, b)
+    (a, another_replica(one, two, flags))
+}
+
+/// The store replicas of the first one's data folder share (see [`replicas`]).
+fn shared_store(one: &Path) -> String {
+    storage_flags(one)
+        .pop()
+        .unwrap_or_else(|| format!("file://{}", one.join("store").display()))
+}
+
+/// A replica on `two` beside the first one's (see [`replicas`]): its database and
+/// store, with `flags`.
+pub fn another_replica(one: &Path, two: &Path, flags: &[&str]) -> Server {
+    let (database, store) = (shared_database(one), shared_store(one));
+    let shared = [
+        "--database-url",
+        database.as_str(),
+        "--storage",
+        store.as_str(),
+    ];
+    Server::start_in_with(two, &[&shared, flags].concat())
 }
 
 /// Runs the official OCI conformance suite (`../shared/oci-conformance`) against the
