@@ -42,7 +42,7 @@ image: static
 test: deps test-deps site static
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
-	{ cargo test --release --locked -p berth -p app -- --test-threads=4 && \
+	{ cargo test --release --locked -p berth -p app -p berth-domain -- --test-threads=4 && \
 	  echo "== the integration tests again, stored in PostgreSQL ==" && \
 	  bash .ci/with-postgres cargo test --release --locked -p berth -p app --test '*' -- --test-threads=4 && \
 	  echo "== the registry API, lifecycle, conformance, crash, replica and balancer suites again, on PostgreSQL with blobs in S3 ==" && \

@@ -6,7 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod connections;
 pub mod db;
-pub mod domain;
+pub use domain;
 pub mod forwarded;
 pub mod portal;
 pub mod registry;
