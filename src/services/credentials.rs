@@ -430,9 +430,10 @@ impl Services {
         let Some(user) = user.filter(|_| right) else {
             // The database first: a process reading it meanwhile then counts this
             // failure too (once more at most), never fewer.
-            let forget_before = now_ms() - super::limiter::FORGET_AFTER.as_millis() as i64;
+            let failed_at = now_ms();
+            let forget_before = failed_at - super::limiter::FORGET_AFTER.as_millis() as i64;
             self.db
-                .count_login_failure(&shared_key, now_ms(), forget_before)
+                .count_login_failure(&shared_key, failed_at, forget_before)
                 .await?;
             attempt.failed();
             return Ok(None);

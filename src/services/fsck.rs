@@ -35,16 +35,12 @@ impl Services {
         let mut r = FsckReport::default();
         // Upload objects are listed before the rows that say which are needed: one a
         // finishing upload completes meanwhile is then still its session's.
-        let orphans = self.orphan_upload_objects().await?;
+        let listed = self.store.list_upload_objects().await?;
+        let objects: HashMap<String, u64> =
+            listed.iter().map(|o| (o.key.clone(), o.size)).collect();
+        let orphans = self.orphan_upload_objects(listed).await?;
         let rows: HashMap<String, i64> = self.db.all_blobs().await?.into_iter().collect();
         let objects_of = self.db.blob_objects().await?;
-        let objects: HashMap<String, u64> = self
-            .store
-            .list_upload_objects()
-            .await?
-            .into_iter()
-            .map(|o| (o.key, o.size))
-            .collect();
         let files: HashMap<String, u64> = self
             .store
             .list_blobs()
@@ -191,16 +187,13 @@ impl Services {
         let cutoff = now_ms() - self.lifecycle.upload_expiry.as_millis() as i64;
         let rows: HashMap<String, i64> = self.db.all_uploads().await?.into_iter().collect();
         // An object store keeps no file per upload (its state is in the row).
-        let listed = self.store.list_uploads().await?;
-        let has_file = |id: &str| {
-            listed
-                .as_ref()
-                .is_none_or(|f| f.iter().any(|(i, _)| i == id))
-        };
-        let files: HashMap<String, std::time::SystemTime> =
-            listed.clone().unwrap_or_default().into_iter().collect();
+        let files: Option<HashMap<String, std::time::SystemTime>> = self
+            .store
+            .list_uploads()
+            .await?
+            .map(|files| files.into_iter().collect());
         for (id, started) in &rows {
-            if !has_file(id) {
+            if files.as_ref().is_some_and(|f| !f.contains_key(id)) {
                 r.problems.push(format!("upload {id} has no file"));
             } else if *started < cutoff {
                 r.problems
@@ -209,14 +202,12 @@ impl Services {
                 continue;
             }
             if repair {
-                let state = self.db.upload_by_id(id).await?.and_then(|u| u.store_state);
-                self.store.delete_upload(id, state.as_deref()).await?;
-                self.db.delete_upload(id).await?;
+                self.discard_upload_as_left(id).await?;
                 r.repaired.push(format!("removed upload {id}"));
             }
         }
         let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
-        for (id, modified) in &files {
+        for (id, modified) in files.iter().flatten() {
             // A file younger than a minute may belong to a session being created.
             if rows.contains_key(id) || *modified > old {
                 continue;
@@ -254,13 +245,12 @@ impl Services {
             .await??)
     }
 
-    /// Objects named after an upload that neither a session nor a blob needs (an
-    /// object store's leftovers of a crash, or of a request that lost its claim).
-    /// Listed before the rows are read, and sessions before blobs: finishing an
+    /// Of the objects named after an upload (`listed` just before), those that
+    /// neither a session nor a blob needs (an object store's leftovers of a crash, or
+    /// of a request that lost its claim). Sessions are read before blobs: finishing an
     /// upload swaps its session for its blob's row in one transaction, so a needed
     /// object is always seen as needed.
-    async fn orphan_upload_objects(&self) -> Result<Vec<UploadObject>> {
-        let listed = self.store.list_upload_objects().await?;
+    async fn orphan_upload_objects(&self, listed: Vec<UploadObject>) -> Result<Vec<UploadObject>> {
         if listed.is_empty() {
             return Ok(listed);
         }
@@ -296,7 +286,8 @@ impl Services {
                 removed += 1;
             }
         }
-        for orphan in self.orphan_upload_objects().await? {
+        let listed = self.store.list_upload_objects().await?;
+        for orphan in self.orphan_upload_objects(listed).await? {
             self.store.delete_upload_object(&orphan.key).await?;
             removed += 1;
         }

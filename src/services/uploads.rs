@@ -492,8 +492,7 @@ impl Services {
                     if matches!(e, Error::StorageFull) {
                         // Nothing half-written stays: the client starts over once there is room.
                         tracing::error!(upload = id, "storage full: upload discarded");
-                        self.store.delete_upload(id, before).await?;
-                        self.db.delete_upload(id).await?;
+                        self.discard_upload(id, before).await?;
                         self.uploads.forget(id);
                         drain_in_background(body);
                     }
@@ -741,6 +740,13 @@ impl Services {
         Ok(())
     }
 
+    /// [`Self::discard_upload`], with the store's state as the upload's last writer
+    /// left it (a multipart upload to abort), for work outside a request.
+    pub(super) async fn discard_upload_as_left(&self, id: &str) -> Result<()> {
+        let state = self.db.upload_by_id(id).await?.and_then(|u| u.store_state);
+        self.discard_upload(id, state.as_deref()).await
+    }
+
     async fn hash_upload(
         &self,
         id: &str,
@@ -797,9 +803,7 @@ impl Services {
             {
                 continue;
             }
-            // The state as the last writer left it (a multipart upload to abort).
-            let state = self.db.upload_by_id(&id).await?.and_then(|u| u.store_state);
-            self.discard_upload(&id, state.as_deref()).await?;
+            self.discard_upload_as_left(&id).await?;
             drop(guard);
             self.uploads.forget(&id);
             expired += 1;

@@ -143,9 +143,7 @@ impl ObjectBlobStore {
     fn blob_key(&self, blob: &StoredBlob) -> Path {
         match &blob.object {
             Some(object) => self.key(object),
-            None => blob_location(&blob.digest)
-                .iter()
-                .fold(self.prefix.clone(), |key, part| key.join(part.as_str())),
+            None => self.key(&blob_location(&blob.digest).join("/")),
         }
     }
 
@@ -154,8 +152,18 @@ impl ObjectBlobStore {
         format!("objects/{id}")
     }
 
+    /// The key of [`Self::object_of`].
+    fn object_key(&self, id: &str) -> Path {
+        self.key(&Self::object_of(id))
+    }
+
+    /// The folder of an upload's tails.
+    fn tails_of(&self, id: &str) -> Path {
+        self.prefix.clone().join("uploads").join(id)
+    }
+
     fn tail_key(&self, id: &str, tail: &str) -> Path {
-        self.prefix.clone().join("uploads").join(id).join(tail)
+        self.tails_of(id).join(tail)
     }
 
     /// The path of `key` relative to the store, as parts.
@@ -400,12 +408,11 @@ impl BlobStore for ObjectBlobStore {
         // until `finish` replaces it.
         state.tail = None;
         let pending_len = tail.len() as u64;
-        let tails = self.prefix.clone().join("uploads").join(id);
         Ok(Box::new(PartSink {
             objects: self.objects.clone(),
             multipart: self.multipart.clone(),
-            object: self.key(&Self::object_of(id)),
-            tails,
+            object: self.object_key(id),
+            tails: self.tails_of(id),
             state,
             pending: if tail.is_empty() { vec![] } else { vec![tail] },
             pending_len,
@@ -475,8 +482,8 @@ impl BlobStore for ObjectBlobStore {
                 .complete_multipart(&key, &multipart, parts)
                 .await
             {
-                // A crash after completing leaves the row's state as it was: the
-                // object is then there already.
+                // The answer was lost, not the completion (a timeout after S3 acted):
+                // the object is then there.
                 if !self.exists(&key).await? {
                     return Err(to_io(e));
                 }
@@ -493,7 +500,7 @@ impl BlobStore for ObjectBlobStore {
     async fn upload_reader(&self, id: &str, state: Option<&str>) -> io::Result<BoxedReader> {
         let st = State::parse(state)?;
         let key = match (st.sealed, &st.tail) {
-            (Some(SealedAt::Object), _) => self.key(&Self::object_of(id)),
+            (Some(SealedAt::Object), _) => self.object_key(id),
             (None, Some(tail)) if st.multipart.is_none() => self.tail_key(id, tail),
             (None, None) if st.multipart.is_none() => {
                 return Ok(Box::pin(tokio::io::empty()));
@@ -520,7 +527,7 @@ impl BlobStore for ObjectBlobStore {
         let st = State::parse(state)?;
         match st.sealed {
             Some(SealedAt::Object) => {
-                if !self.exists(&self.key(&Self::object_of(id))).await? {
+                if !self.exists(&self.object_key(id)).await? {
                     return Err(io::Error::new(
                         io::ErrorKind::NotFound,
                         format!("upload {id}'s object is gone"),
@@ -543,20 +550,18 @@ impl BlobStore for ObjectBlobStore {
 
     async fn delete_upload(&self, id: &str, state: Option<&str>) -> io::Result<()> {
         let st = State::parse(state).unwrap_or_default();
+        let object = self.object_key(id);
         if let Some(multipart) = &st.multipart
             && st.sealed.is_none()
+            && let Err(e) = self.multipart.abort_multipart(&object, multipart).await
         {
-            let object = self.key(&Self::object_of(id));
-            if let Err(e) = self.multipart.abort_multipart(&object, multipart).await {
-                // Completed already (a crash after sealing), or aborted before.
-                tracing::debug!(upload = id, error = %e, "aborting a multipart upload");
-            }
+            // Completed already (a crash after sealing), or aborted before.
+            tracing::debug!(upload = id, error = %e, "aborting a multipart upload");
         }
-        self.delete_quietly(&self.key(&Self::object_of(id))).await?;
-        let tails = self.prefix.clone().join("uploads").join(id);
+        self.delete_quietly(&object).await?;
         let keys: Vec<Path> = self
             .objects
-            .list(Some(&tails))
+            .list(Some(&self.tails_of(id)))
             .map_ok(|meta| meta.location)
             .try_collect()
             .await
