@@ -2,7 +2,10 @@
 //! for people, or one JSON object with `--json`; bad input exits with code 2.
 
 use crate::config::{DataArgs, ServeArgs};
-use crate::domain::{AccountName, NodeName, Role, TokenAccess, Username};
+use crate::domain::{
+    AccountName, NodeName, RepositoryName, Role, TokenAccess, Username, Visibility,
+};
+use crate::services::access::Caller;
 use crate::services::{Error, Services, format_rfc3339};
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -41,6 +44,9 @@ pub enum Command {
     /// Manage nodes (machine credentials that pull an account's repositories).
     #[command(subcommand)]
     Node(NodeCommand),
+    /// Manage repositories.
+    #[command(subcommand)]
+    Repo(RepoCommand),
     /// Check the database against the store; exits 1 when something is wrong (with
     /// `--repair`: when something could not be repaired).
     Fsck {
@@ -88,6 +94,15 @@ pub enum AccountCommand {
     SetQuota { name: String, size: String },
     /// Every account with its repositories, members, storage used and quota.
     List,
+    /// Whether the account's new repositories start public or private.
+    SetDefaultVisibility { name: String, visibility: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RepoCommand {
+    /// Make a repository (NAMESPACE/NAME) public, pullable by anyone without
+    /// credentials, or private again.
+    SetVisibility { name: String, visibility: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -242,7 +257,7 @@ pub async fn run_admin(
     command: Command,
     json_mode: bool,
 ) -> Result<(), Failure> {
-    let actor = "cli";
+    let operator = &Caller::Operator;
     match command {
         Command::Serve(_) | Command::Restore { .. } => {
             unreachable!("serve and restore are handled by main")
@@ -312,7 +327,7 @@ pub async fn run_admin(
             let mut services = services.clone();
             services.lifecycle.grace = grace;
             services.lifecycle.upload_expiry = upload_expiry;
-            let r = services.collect_garbage(dry_run).await?;
+            let r = services.collect_garbage(operator, dry_run).await?;
             emit(
                 json_mode,
                 serde_json::to_value(&r).unwrap_or_default(),
@@ -321,7 +336,7 @@ pub async fn run_admin(
         }
         Command::Account(AccountCommand::Create { name }) => {
             let name = AccountName::parse(&name)?;
-            let a = services.create_account(&name, actor).await?;
+            let a = services.create_account(operator, &name).await?;
             emit(
                 json_mode,
                 json!({"id": a.id, "name": a.name, "namespace": a.name, "created_at": format_rfc3339(a.created_at)}),
@@ -329,7 +344,7 @@ pub async fn run_admin(
             );
         }
         Command::Account(AccountCommand::List) => {
-            let accounts = services.all_accounts().await?;
+            let accounts = services.accounts_overview(operator).await?;
             let rows: Vec<serde_json::Value> = accounts
                 .iter()
                 .map(|a| {
@@ -364,7 +379,7 @@ pub async fn run_admin(
         Command::Account(AccountCommand::SetQuota { name, size }) => {
             let name = AccountName::parse(&name)?;
             let size = crate::config::parse_size(&size).map_err(invalid)?;
-            services.set_quota(&name, size, actor).await?;
+            services.set_quota(operator, &name, size).await?;
             emit(
                 json_mode,
                 json!({"name": name.as_str(), "quota_bytes": size}),
@@ -372,6 +387,30 @@ pub async fn run_admin(
                     Some(q) => format!("account {name} may store {q} bytes"),
                     None => format!("account {name} has no quota"),
                 },
+            );
+        }
+        Command::Account(AccountCommand::SetDefaultVisibility { name, visibility }) => {
+            let name = AccountName::parse(&name)?;
+            let visibility = Visibility::parse(&visibility)?;
+            services
+                .set_default_visibility(operator, &name, visibility)
+                .await?;
+            emit(
+                json_mode,
+                json!({"name": name.as_str(), "default_visibility": visibility.as_str()}),
+                format!("new repositories of {name} are {}", visibility.as_str()),
+            );
+        }
+        Command::Repo(RepoCommand::SetVisibility { name, visibility }) => {
+            let name = RepositoryName::parse(&name)?;
+            let visibility = Visibility::parse(&visibility)?;
+            services
+                .set_repository_visibility(operator, &name, visibility)
+                .await?;
+            emit(
+                json_mode,
+                json!({"name": name.as_str(), "visibility": visibility.as_str()}),
+                format!("{name} is {}", visibility.as_str()),
             );
         }
         Command::User(UserCommand::Create {
@@ -389,11 +428,11 @@ pub async fn run_admin(
             let password = read_password()?;
             let u = services
                 .create_user(
+                    operator,
                     &username,
                     &password,
                     account.as_ref().map(|a| (a, role)),
                     site_admin,
-                    actor,
                 )
                 .await?;
             emit(
@@ -406,7 +445,9 @@ pub async fn run_admin(
         Command::User(UserCommand::SetPassword { username }) => {
             let username = Username::parse(&username)?;
             let password = read_password()?;
-            services.reset_password(&username, &password, actor).await?;
+            services
+                .reset_password(operator, &username, &password)
+                .await?;
             emit(
                 json_mode,
                 json!({"username": username.as_str(), "password_changed": true}),
@@ -422,7 +463,7 @@ pub async fn run_admin(
             let access = TokenAccess::parse(&access)?;
             let lifetime = expires_in.as_deref().map(parse_lifetime).transpose()?;
             let t = services
-                .create_token(&user, &name, access, lifetime, actor)
+                .create_token(operator, &Username::parse(&user)?, &name, access, lifetime)
                 .await?;
             emit(
                 json_mode,
@@ -435,7 +476,7 @@ pub async fn run_admin(
             );
         }
         Command::Token(TokenCommand::Revoke { id }) => {
-            let c = services.revoke_credential(id, actor).await?;
+            let c = services.revoke_credential(operator, id).await?;
             emit(
                 json_mode,
                 json!({"id": c.id, "revoked": true}),
@@ -445,7 +486,7 @@ pub async fn run_admin(
         Command::Node(NodeCommand::Create { name, account }) => {
             let node = NodeName::parse(&name)?;
             let account = AccountName::parse(&account)?;
-            let n = services.create_node(&node, &account, actor).await?;
+            let n = services.create_node(operator, &node, &account).await?;
             let username = format!("{account}+{node}");
             emit(
                 json_mode,

@@ -323,6 +323,9 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
     };
     services.max_open_uploads = args.max_open_uploads;
     services.blob_redirect = args.blob_redirect;
+    services.anonymous = std::sync::Arc::new(crate::services::throttle::AnonymousThrottle::new(
+        args.anonymous_rate,
+    ));
     match services.recover_uploads().await? {
         0 => {}
         n => tracing::info!(forgotten = n, "forgot upload sessions a crash interrupted"),

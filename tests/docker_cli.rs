@@ -132,6 +132,31 @@ fn docker_login_push_pull_as_two_tenants() {
             || err.contains("authentication required"),
         "{err}"
     );
+
+    // Made public, the image pulls with no login at all, and with another tenant's;
+    // pushing still needs acme's. Private again, it is refused again.
+    s.admin_json(&["repo", "set-visibility", "acme/app", "public"], None);
+    d.ok(&["pull", &image]);
+    d.ok(&["rmi", &image]);
+    let err = d.fails(&["push", &evil]);
+    assert!(
+        err.contains("denied")
+            || err.contains("unauthorized")
+            || err.contains("authentication required"),
+        "{err}"
+    );
+    assert!(text(&d.login(&host, "bob", PW).stdout).contains("Login Succeeded"));
+    d.ok(&["pull", &image]);
+    d.ok(&["rmi", &image]);
+    d.ok(&["logout", &host]);
+    s.admin_json(&["repo", "set-visibility", "acme/app", "private"], None);
+    let err = d.fails(&["pull", &image]);
+    assert!(
+        err.contains("denied")
+            || err.contains("unauthorized")
+            || err.contains("authentication required"),
+        "{err}"
+    );
 }
 
 /// Writes an OCI layout with a two-platform index; returns the index digest.

@@ -291,7 +291,7 @@ fn only_an_admin_deletes_a_repository_and_only_by_its_full_name() {
     assert!(
         delete(&alice, "web")
             .text()
-            .contains("Type the repository's full name, acme/web, to confirm.")
+            .contains("Type the repository's name, acme/web, to confirm.")
     );
     assert_eq!(
         a.get("/v2/_catalog").json()["repositories"],

@@ -2,8 +2,8 @@
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    accounts::AccountsPage, activity::ActivityPage, home::HomePage, members::MembersPage,
-    nodes::NodesPage, not_found::NotFoundPage, password::PasswordPage,
+    accounts::AccountsPage, activity::ActivityPage, explore::ExplorePage, home::HomePage,
+    members::MembersPage, nodes::NodesPage, not_found::NotFoundPage, password::PasswordPage,
     repositories::RepositoriesPage, repository::RepositoryPage, setup::SetupPage,
     sign_in::SignInPage, tag::TagPage, tokens::TokensPage, trash::TrashPage,
 };
@@ -24,6 +24,7 @@ pub fn AppRoutes() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/explore") view=ExplorePage ssr=SsrMode::Async/>
                     <Route path=path!("/a/:account") view=RepositoriesPage ssr=SsrMode::Async/>
                     <Route path=path!("/a/:account/nodes") view=NodesPage ssr=SsrMode::Async/>
                     <Route path=path!("/a/:account/activity") view=ActivityPage ssr=SsrMode::Async/>

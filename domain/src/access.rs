@@ -31,6 +31,45 @@ impl Action {
     }
 }
 
+/// Who may pull a repository: its account's people and nodes, or anyone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    Private,
+    Public,
+}
+
+impl Visibility {
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        match s {
+            "private" => Ok(Visibility::Private),
+            "public" => Ok(Visibility::Public),
+            _ => Err(ParseError::new(format!(
+                "unknown visibility {s:?}: use public or private"
+            ))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Private => "private",
+            Visibility::Public => "public",
+        }
+    }
+
+    pub fn is_public(self) -> bool {
+        self == Visibility::Public
+    }
+
+    pub fn of(public: bool) -> Self {
+        if public {
+            Visibility::Public
+        } else {
+            Visibility::Private
+        }
+    }
+}
+
 /// A member's role in an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -122,6 +161,12 @@ mod tests {
         assert!(TokenAccess::Push.allows(Action::Push));
         assert!(!TokenAccess::Push.allows(Action::Delete));
         assert!(!TokenAccess::Pull.allows(Action::Push));
+        assert_eq!(Visibility::parse("public"), Ok(Visibility::Public));
+        assert_eq!(
+            Visibility::parse("private").map(Visibility::is_public),
+            Ok(false)
+        );
+        assert!(Visibility::parse("Public").is_err());
         assert!(Role::parse("owner").is_err());
     }
 }

@@ -11,7 +11,7 @@ pub mod range;
 pub mod reference;
 pub mod scope;
 
-pub use access::{Action, Role, TokenAccess};
+pub use access::{Action, Role, TokenAccess, Visibility};
 pub use digest::{Algorithm, Digest};
 pub use listing::RepositoryOrder;
 pub use names::{AccountName, NodeName, RepositoryName, TagName, Username};

@@ -41,6 +41,11 @@ const PAGES = [
   { name: 'password', path: '/password' },
   { name: 'tag', path: '/t/acme/web:1.0' },
   { name: 'trash', path: '/a/acme/trash' },
+  { name: 'explore', path: '/explore' },
+  { name: 'explore-signed-out', path: '/explore', signedOut: true },
+  { name: 'repository-public-signed-out', path: '/r/acme/web', signedOut: true },
+  { name: 'tag-public-signed-out', path: '/t/acme/web:1.0', signedOut: true },
+  { name: 'repository-confirm-make-public', path: '/r/acme/api', prepare: openMakePublicDialog },
 ];
 
 async function refuseSignIn(page) {
@@ -60,6 +65,11 @@ async function openDeleteTagDialog(page) {
   await page.waitForSelector('[role="dialog"] #confirm');
 }
 
+async function openMakePublicDialog(page) {
+  await page.click('button:has-text("Make public")');
+  await page.waitForSelector('[role="dialog"] #confirm');
+}
+
 before(async () => {
   server = await startServer();
   // The one-time setup link is logged only while there is no user yet.
@@ -72,6 +82,8 @@ before(async () => {
   server.admin(['node', 'create', 'edge-1', '--account', 'acme']);
   await pushImage(server, ADMIN, PW, 'acme/web', '1.0');
   await pushImage(server, ADMIN, PW, 'acme/api', 'v2');
+  // acme/web is public: its pages are scanned as a visitor sees them too.
+  server.admin(['repo', 'set-visibility', 'acme/web', 'public']);
   browser = await launch();
   // One sign-in whose session cookie every signed-in page reuses.
   const { page, context } = await newPage(browser);

@@ -14,6 +14,7 @@ mod m20261202_000007_create_site_secrets;
 mod m20261202_000008_add_upload_state;
 mod m20261203_000009_add_object_keys;
 mod m20261203_000010_create_shared_state;
+mod m20261203_000011_add_visibility;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_add_upload_state::Migration),
             Box::new(m20261203_000009_add_object_keys::Migration),
             Box::new(m20261203_000010_create_shared_state::Migration),
+            Box::new(m20261203_000011_add_visibility::Migration),
         ]
     }
 }

@@ -16,6 +16,19 @@ impl Db {
         Ok(row)
     }
 
+    /// Whether the account's new repositories start public.
+    pub async fn set_public_by_default(&self, account_id: i64, public: bool) -> DbResult<()> {
+        accounts::Entity::update_many()
+            .col_expr(
+                accounts::Column::PublicByDefault,
+                sea_orm::sea_query::Expr::value(public),
+            )
+            .filter(accounts::Column::Id.eq(account_id))
+            .exec(&self.conn)
+            .await?;
+        Ok(())
+    }
+
     pub async fn account_by_name(&self, name: &str) -> DbResult<Option<Account>> {
         Ok(accounts::Entity::find()
             .filter(accounts::Column::Name.eq(name))

@@ -23,6 +23,8 @@ pub mod accounts {
         /// Bytes of the distinct blobs the account's repositories link, kept current
         /// with every link added or removed.
         pub size_bytes: i64,
+        /// Whether new repositories start public.
+        pub public_by_default: bool,
     }
     no_relations!();
 }
@@ -109,6 +111,8 @@ pub mod repositories {
         pub pushed_at: i64,
         /// Bytes of the distinct blobs this repository may read.
         pub size_bytes: i64,
+        /// Pullable by anyone, without credentials.
+        pub public: bool,
     }
     no_relations!();
 }

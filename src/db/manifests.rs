@@ -421,7 +421,7 @@ mod tests {
             .unwrap();
         let account = db.create_account("acme", 1).await.unwrap();
         let repo = db
-            .ensure_repository(account.id, "acme/app", 1)
+            .ensure_repository(account.id, "acme/app", false, 1)
             .await
             .unwrap();
         let m = db

@@ -27,7 +27,9 @@ pub use credentials::*;
 pub use fsck::SizeDrift;
 pub use gc::{GcGraph, LinkCandidate, ManifestNode};
 pub use manifests::*;
-pub use repositories::{LinkRefused, PlacedBlob, RepositorySummary, StorageTotals, UploadClaim};
+pub use repositories::{
+    LinkRefused, PlacedBlob, RepositorySet, RepositorySummary, StorageTotals, UploadClaim,
+};
 pub use trash::{Deletion, RestoreRefused, TrashEntry};
 pub use uploads::UploadProgress;
 pub use usage::UsageDrift;

@@ -29,11 +29,12 @@ impl Db {
             .await?)
     }
 
-    /// The repository with this name, created on first use.
+    /// The repository with this name, created on first use (public when `public`).
     pub async fn ensure_repository(
         &self,
         account_id: i64,
         name: &str,
+        public: bool,
         now: i64,
     ) -> DbResult<Repository> {
         if let Some(r) = self.repository_by_name(name).await? {
@@ -44,6 +45,7 @@ impl Db {
             name: Set(name.to_owned()),
             created_at: Set(now),
             pushed_at: Set(now),
+            public: Set(public),
             ..Default::default()
         };
         // Two first pushes may race; the loser reads the winner's row.
@@ -56,8 +58,21 @@ impl Db {
             .ok_or(DbError::Conflict)
     }
 
-    /// Repository names after `last`, in order, limited to the given accounts
-    /// (`None`: every account, for site admins).
+    /// Makes a repository public or private.
+    pub async fn set_repository_public(&self, repository_id: i64, public: bool) -> DbResult<()> {
+        repositories::Entity::update_many()
+            .col_expr(
+                repositories::Column::Public,
+                sea_orm::sea_query::Expr::value(public),
+            )
+            .filter(repositories::Column::Id.eq(repository_id))
+            .exec(&self.conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Repository names after `last`, in order, limited to the given accounts and the
+    /// public repositories (`None`: every account, for site admins).
     pub async fn repository_names(
         &self,
         account_ids: Option<&[i64]>,
@@ -68,7 +83,7 @@ impl Db {
             .select_only()
             .column(repositories::Column::Name);
         if let Some(ids) = account_ids {
-            q = q.filter(repositories::Column::AccountId.is_in(ids.iter().copied()));
+            q = q.filter(visible_in(ids));
         }
         if let Some(last) = last {
             q = q.filter(repositories::Column::Name.gt(last));
@@ -80,7 +95,8 @@ impl Db {
             .await?)
     }
 
-    /// Repositories of the given accounts whose name contains `needle`.
+    /// Repositories of the given accounts, and public ones, whose name contains
+    /// `needle`.
     pub async fn search_repositories(
         &self,
         account_ids: Option<&[i64]>,
@@ -91,7 +107,7 @@ impl Db {
             .select_only()
             .column(repositories::Column::Name);
         if let Some(ids) = account_ids {
-            q = q.filter(repositories::Column::AccountId.is_in(ids.iter().copied()));
+            q = q.filter(visible_in(ids));
         }
         if !needle.is_empty() {
             q = q.filter(repositories::Column::Name.contains(needle));
@@ -346,21 +362,38 @@ pub enum LinkRefused {
     OverQuota { used: i64, quota: i64 },
 }
 
-/// One row of an account's repository list.
+/// Repositories of the given accounts, or public.
+fn visible_in(account_ids: &[i64]) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(repositories::Column::AccountId.is_in(account_ids.iter().copied()))
+        .add(repositories::Column::Public.eq(true))
+}
+
+/// Which repositories a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepositorySet {
+    /// One account's.
+    Account(i64),
+    /// Every public repository (the Explore page).
+    Public,
+}
+
+/// One row of a repository list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepositorySummary {
     pub name: String,
     pub tags: u64,
     pub size: u64,
     pub pushed_at: i64,
+    pub public: bool,
 }
 
 impl Db {
-    /// A page of an account's repositories whose name contains `filter`, in the given
-    /// order, with their tag counts, in three queries whatever the page size.
+    /// A page of repositories whose name contains `filter`, in the given order, with
+    /// their tag counts, in three queries whatever the page size.
     pub async fn repository_page(
         &self,
-        account_id: i64,
+        set: RepositorySet,
         filter: &str,
         order: crate::domain::RepositoryOrder,
         offset: u64,
@@ -369,8 +402,10 @@ impl Db {
         use super::entity::tags as t;
         use crate::domain::RepositoryOrder;
         use sea_orm::PaginatorTrait;
-        let mut q =
-            repositories::Entity::find().filter(repositories::Column::AccountId.eq(account_id));
+        let mut q = repositories::Entity::find().filter(match set {
+            RepositorySet::Account(id) => repositories::Column::AccountId.eq(id),
+            RepositorySet::Public => repositories::Column::Public.eq(true),
+        });
         if !filter.is_empty() {
             q = q.filter(repositories::Column::Name.contains(filter));
         }
@@ -404,6 +439,7 @@ impl Db {
                     tags: tag_counts.get(&r.id).copied().unwrap_or(0) as u64,
                     size: r.size_bytes.max(0) as u64,
                     pushed_at: r.pushed_at,
+                    public: r.public,
                     name: r.name,
                 })
                 .collect(),

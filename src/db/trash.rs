@@ -525,7 +525,7 @@ mod tests {
         let db = Db::connect(&url).await.unwrap();
         let account = db.create_account("acme", 1).await.unwrap();
         let repo = db
-            .ensure_repository(account.id, "acme/big", 1)
+            .ensure_repository(account.id, "acme/big", false, 1)
             .await
             .unwrap();
         let digests: Vec<String> = (0..N).map(|i| format!("sha256:{i:064x}")).collect();

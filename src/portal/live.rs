@@ -3,6 +3,7 @@
 
 use crate::domain::AccountName;
 use crate::services::Services;
+use crate::services::access::{Caller, Grant, Permission, Resource};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -30,9 +31,16 @@ pub async fn get_account_events(
     let Ok(account_name) = AccountName::parse(&account) else {
         return (StatusCode::FORBIDDEN, "no access").into_response();
     };
-    let account = match services.member_of(user_id, &account_name).await {
-        Ok((account, _)) => account,
-        Err(_) => return (StatusCode::FORBIDDEN, "no access").into_response(),
+    let caller = Caller::User { user_id };
+    let account = match services
+        .decide(&caller, Permission::View, Resource::Account(&account_name))
+        .await
+    {
+        Ok(Grant {
+            account: Some(account),
+            ..
+        }) => account,
+        _ => return (StatusCode::FORBIDDEN, "no access").into_response(),
     };
     let Some(session_id) = session.id().map(|id| id.to_string()) else {
         return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
@@ -45,6 +53,7 @@ pub async fn get_account_events(
         let session = session.clone();
         let session_id = session_id.clone();
         let account_name = account_name.clone();
+        let caller = caller.clone();
         async move {
             loop {
                 let change = tokio::select! {
@@ -52,7 +61,10 @@ pub async fn get_account_events(
                     _ = recheck.tick() => {
                         let still = app::api::session::user_in_session(&session).await == Some(user_id)
                             && services.session_is_current(&session_id).await.unwrap_or(false)
-                            && services.member_of(user_id, &account_name).await.is_ok();
+                            && services
+                                .decide(&caller, Permission::View, Resource::Account(&account_name))
+                                .await
+                                .is_ok();
                         if !still {
                             return None;
                         }

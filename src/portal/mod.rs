@@ -43,7 +43,7 @@ pub fn router(services: Services, secure_cookies: bool) -> Router {
         accounts: port,
     };
     let context = move || leptos::prelude::provide_context(ports.clone());
-    let sessions = SessionManagerLayer::new(sessions::DbSessionStore(services))
+    let sessions = SessionManagerLayer::new(sessions::DbSessionStore(services.clone()))
         .with_name("berth_session")
         .with_http_only(true)
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
@@ -71,7 +71,10 @@ pub fn router(services: Services, secure_cookies: bool) -> Router {
         }))
         .with_state(options)
         .merge(events)
-        .layer(axum::middleware::from_fn(sign_in_first))
+        .layer(axum::middleware::from_fn_with_state(
+            services.clone(),
+            sign_in_first,
+        ))
         .layer(axum::middleware::from_fn(framework_refusals))
         .layer(axum::middleware::from_fn(browser_hardening))
         .layer(axum::middleware::from_fn(same_origin))
@@ -106,8 +109,11 @@ async fn limit_body(req: axum::extract::Request, next: axum::middleware::Next) -
 const SIGNED_IN_PAGES: [&str; 6] = ["/a/", "/r/", "/t/", "/tokens", "/accounts", "/password"];
 
 /// A signed-out visitor asking for a page that needs a session is sent to sign in,
-/// and comes back to that page afterwards (`?next=`).
+/// and comes back to that page afterwards (`?next=`). The Repository and Tag pages of
+/// a public repository are for everyone; for any other name (private or not there)
+/// the visitor is asked to sign in alike.
 async fn sign_in_first(
+    axum::extract::State(services): axum::extract::State<Services>,
     session: tower_sessions::Session,
     req: axum::extract::Request,
     next: axum::middleware::Next,
@@ -119,7 +125,10 @@ async fn sign_in_first(
     ) && SIGNED_IN_PAGES
         .iter()
         .any(|p| path.starts_with(p) || path == p.trim_end_matches('/'));
-    if page && app::api::session::user_in_session(&session).await.is_none() {
+    if page
+        && app::api::session::user_in_session(&session).await.is_none()
+        && !public_page(&services, path).await
+    {
         let wanted = req
             .uri()
             .path_and_query()
@@ -129,6 +138,39 @@ async fn sign_in_first(
         return axum::response::Redirect::to(&format!("/sign-in?next={encoded}")).into_response();
     }
     next.run(req).await
+}
+
+/// Whether the path is the Repository or Tag page of a public repository.
+async fn public_page(services: &Services, path: &str) -> bool {
+    let name = if let Some(name) = path.strip_prefix("/r/") {
+        name
+    } else if let Some(reference) = path.strip_prefix("/t/") {
+        // `name@digest`, or `name:tag` where the tag follows the last slash.
+        match reference.split_once('@') {
+            Some((name, _)) => name,
+            None => {
+                let slash = reference.rfind('/').unwrap_or(0);
+                match reference[slash..].find(':') {
+                    Some(colon) => &reference[..slash + colon],
+                    None => return false,
+                }
+            }
+        }
+    } else {
+        return false;
+    };
+    // Repository names need no percent-encoding; an encoded one is no public page.
+    let Ok(repo) = crate::domain::RepositoryName::parse(name) else {
+        return false;
+    };
+    services
+        .decide(
+            &crate::services::access::Caller::Anonymous,
+            crate::services::access::Permission::Pull,
+            crate::services::access::Resource::Repository(&repo),
+        )
+        .await
+        .is_ok()
 }
 
 /// Server function calls the framework refuses before they run (arguments missing or

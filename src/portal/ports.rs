@@ -3,13 +3,14 @@
 
 use crate::domain::{
     AccountName, NodeName, Reference, RepositoryName, RepositoryOrder, Role, TagName, TokenAccess,
-    Username,
+    Username, Visibility,
 };
+use crate::services::access::Caller;
 use crate::services::{Error, Services};
 use app::model::{
     AccountRole, AccountRow, ActivityLog, ActivityRow, CreatedNode, CreatedToken, ManifestDetail,
-    ManifestSummary, MemberRow, NodeRow, RepositoryRow, SessionUser, SignInRefusal, TagRow,
-    TokenRow, TrashRow, UntaggedRow,
+    ManifestSummary, MemberRow, NodeRow, RepositoryRow, RepositoryStanding, SessionUser,
+    SignInRefusal, TagRow, TokenRow, TrashRow, UntaggedRow,
 };
 use app::server::{
     AccountPort, ActivityPort, AuthPort, CredentialPort, Refusal, RepositoryPort, RepositoryQuery,
@@ -17,6 +18,38 @@ use app::server::{
 use std::net::IpAddr;
 
 pub struct ServicePorts(pub Services);
+
+/// The caller behind a portal session: the person signed in.
+fn person(user_id: i64) -> Caller {
+    Caller::User { user_id }
+}
+
+/// The caller of a page that visitors without a session may read too.
+fn visitor(user_id: Option<i64>) -> Caller {
+    user_id.map_or(Caller::Anonymous, person)
+}
+
+/// The refusal of a name that cannot exist: like any other repository one may not see.
+fn refused(user_id: Option<i64>) -> Refusal {
+    refusal(if user_id.is_some() {
+        Error::Forbidden
+    } else {
+        Error::Unauthenticated
+    })
+}
+
+fn repository_rows(rows: Vec<crate::db::RepositorySummary>, host: &str) -> Vec<RepositoryRow> {
+    rows.into_iter()
+        .map(|r| RepositoryRow {
+            pull_uri: format!("{host}/{}", r.name),
+            name: r.name,
+            tags: r.tags,
+            size: r.size,
+            pushed_at_ms: r.pushed_at,
+            public: r.public,
+        })
+        .collect()
+}
 
 /// What a person is told when something goes wrong.
 pub fn refusal(e: Error) -> Refusal {
@@ -127,28 +160,42 @@ impl RepositoryPort for ServicePorts {
         let order = RepositoryOrder::parse(q.order).map_err(|e| e.0)?;
         let (rows, total) = self
             .0
-            .account_repositories(user_id, &account, q.filter, order, q.page, q.per_page)
+            .account_repositories(
+                &person(user_id),
+                &account,
+                q.filter,
+                order,
+                q.page,
+                q.per_page,
+            )
             .await
             .map_err(refusal)?;
-        Ok((
-            rows.into_iter()
-                .map(|r| RepositoryRow {
-                    pull_uri: format!("{host}/{}", r.name),
-                    name: r.name,
-                    tags: r.tags,
-                    size: r.size,
-                    pushed_at_ms: r.pushed_at,
-                })
-                .collect(),
-            total,
-        ))
+        Ok((repository_rows(rows, host), total))
     }
 
-    async fn tags(&self, user_id: i64, repository: &str) -> Result<(Vec<TagRow>, u64), Refusal> {
-        let repo = RepositoryName::parse(repository).map_err(|_| refusal(Error::Forbidden))?;
+    async fn explore(
+        &self,
+        q: &RepositoryQuery<'_>,
+        host: &str,
+    ) -> Result<(Vec<RepositoryRow>, u64), Refusal> {
+        let order = RepositoryOrder::parse(q.order).map_err(|e| e.0)?;
+        let (rows, total) = self
+            .0
+            .public_repositories(q.filter, order, q.page, q.per_page)
+            .await
+            .map_err(refusal)?;
+        Ok((repository_rows(rows, host), total))
+    }
+
+    async fn tags(
+        &self,
+        user_id: Option<i64>,
+        repository: &str,
+    ) -> Result<(Vec<TagRow>, u64), Refusal> {
+        let repo = RepositoryName::parse(repository).map_err(|_| refused(user_id))?;
         let (tags, size) = self
             .0
-            .repository_tags(user_id, &repo)
+            .repository_tags(&visitor(user_id), &repo)
             .await
             .map_err(refusal)?;
         let rows = tags
@@ -163,11 +210,15 @@ impl RepositoryPort for ServicePorts {
         Ok((rows, size))
     }
 
-    async fn untagged(&self, user_id: i64, repository: &str) -> Result<Vec<UntaggedRow>, Refusal> {
-        let repo = RepositoryName::parse(repository).map_err(|_| refusal(Error::Forbidden))?;
+    async fn untagged(
+        &self,
+        user_id: Option<i64>,
+        repository: &str,
+    ) -> Result<Vec<UntaggedRow>, Refusal> {
+        let repo = RepositoryName::parse(repository).map_err(|_| refused(user_id))?;
         let rows = self
             .0
-            .repository_untagged(user_id, &repo)
+            .repository_untagged(&visitor(user_id), &repo)
             .await
             .map_err(refusal)?;
         Ok(rows
@@ -180,9 +231,49 @@ impl RepositoryPort for ServicePorts {
             .collect())
     }
 
-    async fn manifest(
+    async fn standing(
+        &self,
+        user_id: Option<i64>,
+        repository: &str,
+    ) -> Result<RepositoryStanding, Refusal> {
+        let repo = RepositoryName::parse(repository).map_err(|_| refused(user_id))?;
+        let r = self
+            .0
+            .repository_rights(&visitor(user_id), &repo)
+            .await
+            .map_err(refusal)?;
+        Ok(RepositoryStanding {
+            public: r.public,
+            may_delete: r.may_delete,
+            may_administer: r.may_administer,
+        })
+    }
+
+    async fn set_visibility(
         &self,
         user_id: i64,
+        repository: &str,
+        visibility: &str,
+        typed: &str,
+    ) -> Result<(), Refusal> {
+        let repo = RepositoryName::parse(repository).map_err(|_| refusal(Error::Forbidden))?;
+        let visibility = Visibility::parse(visibility).map_err(|e| e.0)?;
+        // Making one public shows it to everyone, so it is confirmed by its name.
+        if visibility.is_public() && typed.trim() != repo.as_str() {
+            return Err(Refusal::new(
+                400,
+                format!("Type the repository's name, {repo}, to make it public."),
+            ));
+        }
+        self.0
+            .set_repository_visibility(&person(user_id), &repo, visibility)
+            .await
+            .map_err(refusal)
+    }
+
+    async fn manifest(
+        &self,
+        user_id: Option<i64>,
         reference: &str,
         host: &str,
     ) -> Result<ManifestDetail, Refusal> {
@@ -198,7 +289,11 @@ impl RepositoryPort for ServicePorts {
         };
         let repo = RepositoryName::parse(name).map_err(|_| not_found())?;
         let reference = Reference::parse(reference).map_err(|_| not_found())?;
-        let found = match self.0.portal_manifest(user_id, &repo, &reference).await {
+        let found = match self
+            .0
+            .manifest_detail(&visitor(user_id), &repo, &reference)
+            .await
+        {
             Err(Error::NotFound(_)) => return Err(not_found()),
             other => other.map_err(refusal)?,
         };
@@ -233,7 +328,7 @@ impl RepositoryPort for ServicePorts {
     ) -> Result<(), Refusal> {
         let repo = RepositoryName::parse(repository).map_err(|_| refusal(Error::Forbidden))?;
         self.0
-            .delete_repository_confirmed(user_id, &repo, typed)
+            .delete_repositories(&person(user_id), std::slice::from_ref(&repo), typed)
             .await
             .map_err(refusal)
     }
@@ -249,7 +344,7 @@ impl RepositoryPort for ServicePorts {
             .map(|r| RepositoryName::parse(r).map_err(|_| refusal(Error::Forbidden)))
             .collect::<Result<Vec<_>, _>>()?;
         self.0
-            .delete_repositories_confirmed(user_id, &repos, typed)
+            .delete_repositories(&person(user_id), &repos, typed)
             .await
             .map_err(refusal)
     }
@@ -264,7 +359,7 @@ impl RepositoryPort for ServicePorts {
         let repo = RepositoryName::parse(repository).map_err(|_| refusal(Error::Forbidden))?;
         let tag = TagName::parse(tag).map_err(|_| refusal(Error::Forbidden))?;
         self.0
-            .delete_tag_confirmed(user_id, &repo, &tag, typed)
+            .delete_tag(&person(user_id), &repo, &tag, typed)
             .await
             .map_err(refusal)
     }
@@ -276,7 +371,7 @@ impl CredentialPort for ServicePorts {
         let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
         Ok(self
             .0
-            .account_nodes(user_id, &account)
+            .account_nodes(&person(user_id), &account)
             .await
             .map_err(refusal)?
             .into_iter()
@@ -301,7 +396,7 @@ impl CredentialPort for ServicePorts {
         let name = NodeName::parse(name).map_err(|e| e.0)?;
         let new = self
             .0
-            .create_account_node(user_id, &account, &name)
+            .create_node(&person(user_id), &name, &account)
             .await
             .map_err(refusal)?;
         Ok(CreatedNode {
@@ -313,7 +408,7 @@ impl CredentialPort for ServicePorts {
     async fn revoke_node(&self, user_id: i64, account: &str, id: i64) -> Result<(), Refusal> {
         let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
         self.0
-            .revoke_account_node(user_id, &account, id)
+            .revoke_node(&person(user_id), &account, id)
             .await
             .map_err(refusal)
     }
@@ -321,7 +416,7 @@ impl CredentialPort for ServicePorts {
     async fn tokens(&self, user_id: i64) -> Result<Vec<TokenRow>, Refusal> {
         Ok(self
             .0
-            .user_tokens(user_id)
+            .user_tokens(&person(user_id))
             .await
             .map_err(refusal)?
             .into_iter()
@@ -349,9 +444,16 @@ impl CredentialPort for ServicePorts {
         let access = TokenAccess::parse(access).map_err(|e| e.0)?;
         let lifetime =
             days.map(|d| std::time::Duration::from_secs(u64::from(d.min(3650)) * 86_400));
+        let user = self
+            .0
+            .portal_user(user_id)
+            .await
+            .map_err(refusal)?
+            .ok_or_else(|| refusal(Error::Unauthenticated))?;
+        let owner = Username::parse(&user.username).map_err(|e| e.0)?;
         let new = self
             .0
-            .create_own_token(user_id, label, access, lifetime)
+            .create_token(&person(user_id), &owner, label, access, lifetime)
             .await
             .map_err(refusal)?;
         Ok(CreatedToken {
@@ -361,7 +463,11 @@ impl CredentialPort for ServicePorts {
     }
 
     async fn revoke_token(&self, user_id: i64, id: i64) -> Result<(), Refusal> {
-        self.0.revoke_own_token(user_id, id).await.map_err(refusal)
+        self.0
+            .revoke_credential(&person(user_id), id)
+            .await
+            .map(|_| ())
+            .map_err(refusal)
     }
 
     async fn docker_login(
@@ -378,7 +484,7 @@ impl CredentialPort for ServicePorts {
             .ok_or_else(|| refusal(Error::Unauthenticated))?;
         let new = self
             .0
-            .create_login_token(user_id, &account)
+            .create_login_token(&person(user_id), &account)
             .await
             .map_err(refusal)?;
         Ok((
@@ -406,7 +512,7 @@ impl ActivityPort for ServicePorts {
         };
         let (rows, total) = self
             .0
-            .account_activity(user_id, &account, kind, repository.as_ref(), page)
+            .account_activity(&person(user_id), &account, kind, repository.as_ref(), page)
             .await
             .map_err(refusal)?;
         Ok(ActivityLog {
@@ -434,7 +540,7 @@ impl AccountPort for ServicePorts {
         let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
         Ok(self
             .0
-            .account_members(user_id, &account)
+            .account_members(&person(user_id), &account)
             .await
             .map_err(refusal)?
             .into_iter()
@@ -458,7 +564,7 @@ impl AccountPort for ServicePorts {
         let username = Username::parse(username.trim()).map_err(|e| e.0)?;
         let role = Role::parse(role).map_err(|e| e.0)?;
         self.0
-            .add_member(user_id, &account, &username, role, Some(password))
+            .add_member(&person(user_id), &account, &username, role, Some(password))
             .await
             .map_err(refusal)
     }
@@ -472,7 +578,7 @@ impl AccountPort for ServicePorts {
         let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
         let username = Username::parse(username).map_err(|e| e.0)?;
         self.0
-            .remove_member(user_id, &account, &username)
+            .remove_member(&person(user_id), &account, &username)
             .await
             .map_err(refusal)
     }
@@ -480,7 +586,7 @@ impl AccountPort for ServicePorts {
     async fn accounts(&self, user_id: i64) -> Result<Vec<AccountRow>, Refusal> {
         Ok(self
             .0
-            .accounts_overview(user_id)
+            .accounts_overview(&person(user_id))
             .await
             .map_err(refusal)?
             .into_iter()
@@ -498,8 +604,9 @@ impl AccountPort for ServicePorts {
     async fn create_account(&self, user_id: i64, name: &str) -> Result<(), Refusal> {
         let name = AccountName::parse(name.trim()).map_err(|e| e.0)?;
         self.0
-            .create_account_as(user_id, &name)
+            .create_account(&person(user_id), &name)
             .await
+            .map(|_| ())
             .map_err(refusal)
     }
 
@@ -511,7 +618,7 @@ impl AccountPort for ServicePorts {
         keep_session: Option<&str>,
     ) -> Result<(), Refusal> {
         self.0
-            .change_own_password(user_id, current, new, keep_session)
+            .change_own_password(&person(user_id), current, new, keep_session)
             .await
             .map_err(refusal)
     }
@@ -520,7 +627,7 @@ impl AccountPort for ServicePorts {
         let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
         Ok(self
             .0
-            .account_trash(user_id, &account)
+            .account_trash(&person(user_id), &account)
             .await
             .map_err(refusal)?
             .into_iter()
@@ -539,7 +646,7 @@ impl AccountPort for ServicePorts {
     async fn restore(&self, user_id: i64, account: &str, id: i64) -> Result<(), Refusal> {
         let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
         self.0
-            .restore_from_trash(user_id, &account, id)
+            .restore_from_trash(&person(user_id), &account, id)
             .await
             .map_err(refusal)
     }
@@ -547,7 +654,7 @@ impl AccountPort for ServicePorts {
     async fn empty_trash(&self, user_id: i64, account: &str, typed: &str) -> Result<u64, Refusal> {
         let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
         self.0
-            .empty_trash(user_id, &account, typed)
+            .empty_trash(&person(user_id), &account, typed)
             .await
             .map_err(refusal)
     }
@@ -556,13 +663,17 @@ impl AccountPort for ServicePorts {
         let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
         let quota = crate::config::parse_size(quota)?;
         self.0
-            .set_quota_as(user_id, &account, quota)
+            .set_quota(&person(user_id), &account, quota)
             .await
             .map_err(refusal)
     }
 
     async fn collect_garbage(&self, user_id: i64) -> Result<String, Refusal> {
-        let r = self.0.collect_garbage_as(user_id).await.map_err(refusal)?;
+        let r = self
+            .0
+            .collect_garbage(&person(user_id), false)
+            .await
+            .map_err(refusal)?;
         use app::model::count;
         Ok(format!(
             "Freed {} of {} and {}; removed {} and {}.",

@@ -3,7 +3,7 @@
 use super::Registry;
 use super::errors::OciError;
 use crate::domain::{Action, RepositoryName};
-use crate::services::access::Principal;
+use crate::services::access::{Caller, Principal};
 use crate::services::tokens::Claims;
 use axum::http::{HeaderMap, header};
 use base64::Engine;
@@ -79,23 +79,83 @@ fn scope_for(repo: &RepositoryName, action: Action) -> String {
     format!("repository:{repo}:{actions}")
 }
 
-/// Lets the request through when its token grants `action` on `repo`. Otherwise a
-/// caller who could hold that right is challenged to fetch a better token (401), and
-/// one who cannot is denied (403, which docker prints as "requested access to the
-/// resource is denied").
+/// Who a request that passed [`authorize`] came from.
+pub struct Authorized(Option<Principal>);
+
+impl Authorized {
+    /// The caller, for further decisions (a mount's source).
+    pub fn caller(&self) -> Caller {
+        Caller::of(self.0.as_ref())
+    }
+
+    /// The name audit events carry.
+    pub fn actor(&self) -> &str {
+        self.0.as_ref().map_or("anonymous", |p| p.name.as_str())
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+/// An anonymous request over the rate limit of its client's network.
+pub fn throttled(reg: &Registry, client: Option<std::net::IpAddr>) -> Result<(), OciError> {
+    reg.services.anonymous.admit(client).map_err(|wait| {
+        let secs = wait.as_secs().max(1);
+        OciError::too_many_requests()
+            .with_message(format!(
+                "too many anonymous requests from your network; try again in {secs} seconds, \
+                 or log in"
+            ))
+            .with_header(header::RETRY_AFTER, &secs.to_string())
+    })
+}
+
+/// Lets the request through when its token grants `action` on `repo` (an anonymous
+/// token may grant pull of a public repository; such requests are rate-limited per
+/// client network). Otherwise a caller who could hold that right is challenged to
+/// fetch a better token (401), and one who cannot is denied (403, which docker prints
+/// as "requested access to the resource is denied").
 pub async fn authorize(
-    reg: &Registry,
-    headers: &HeaderMap,
+    ctx: &super::Ctx,
     repo: &RepositoryName,
     action: Action,
-) -> Result<Principal, OciError> {
+) -> Result<Authorized, OciError> {
+    let (reg, headers) = (&ctx.reg, &ctx.headers);
     let scope = scope_for(repo, action);
     let claims = match bearer_claims(reg, headers) {
         Ok(Some(c)) => c,
         Ok(None) => return Err(challenge(reg, headers, Some(&scope), None)),
         Err(()) => return Err(challenge(reg, headers, Some(&scope), Some("invalid_token"))),
     };
-    let Some(principal) = claims.prn.clone() else {
+    let caller = Caller::of(claims.prn.as_ref());
+    if let Some(principal) = &claims.prn
+        && !reg
+            .services
+            .principal_is_current(principal)
+            .await
+            .map_err(OciError::from)?
+    {
+        return Err(challenge(reg, headers, Some(&scope), Some("invalid_token")));
+    }
+    if let Some(grant) = claims.granted(repo.as_str(), action) {
+        if claims.prn.is_none() {
+            throttled(reg, ctx.client)?;
+        }
+        // A grant that came from the repository being public is checked again: it may
+        // have turned private since the token was issued.
+        if !grant.public
+            || reg
+                .services
+                .held_actions(&caller, repo, &[action])
+                .await
+                .map_err(OciError::from)?
+                .contains(action)
+        {
+            return Ok(Authorized(claims.prn));
+        }
+    }
+    let Some(principal) = claims.prn else {
         return Err(challenge(
             reg,
             headers,
@@ -103,23 +163,12 @@ pub async fn authorize(
             Some("insufficient_scope"),
         ));
     };
-    if !reg
-        .services
-        .principal_is_current(&principal)
-        .await
-        .map_err(OciError::from)?
-    {
-        return Err(challenge(reg, headers, Some(&scope), Some("invalid_token")));
-    }
-    if claims.allows(repo.as_str(), action) {
-        return Ok(principal);
-    }
     let held = reg
         .services
-        .granted_actions(&principal, repo, &[action])
+        .held_actions(&Caller::of(Some(&principal)), repo, &[action])
         .await
         .map_err(OciError::from)?;
-    if held.contains(&action) {
+    if held.contains(action) {
         Err(challenge(
             reg,
             headers,
@@ -131,25 +180,31 @@ pub async fn authorize(
     }
 }
 
-/// The principal of a request that names no repository (catalog, search): from a
-/// bearer token, or from Basic credentials as `docker search` sends them.
+/// The caller of a request that names no repository (catalog, search): from a bearer
+/// token (an anonymous one too), or from Basic credentials as `docker search` sends
+/// them. `None` when the request carries no credentials at all, so that clients
+/// which can log in are challenged to.
 pub async fn caller(
     reg: &Registry,
     headers: &HeaderMap,
     client: Option<std::net::IpAddr>,
-) -> Result<Option<Principal>, OciError> {
+) -> Result<Option<Caller>, OciError> {
     match bearer_claims(reg, headers) {
         Ok(Some(c)) => {
-            if let Some(p) = &c.prn
-                && !reg
-                    .services
-                    .principal_is_current(p)
-                    .await
-                    .map_err(OciError::from)?
-            {
-                return Err(challenge(reg, headers, None, Some("invalid_token")));
+            match &c.prn {
+                Some(p) => {
+                    if !reg
+                        .services
+                        .principal_is_current(p)
+                        .await
+                        .map_err(OciError::from)?
+                    {
+                        return Err(challenge(reg, headers, None, Some("invalid_token")));
+                    }
+                }
+                None => throttled(reg, client)?,
             }
-            return Ok(c.prn);
+            return Ok(Some(Caller::of(c.prn.as_ref())));
         }
         Ok(None) => {}
         Err(()) => return Err(challenge(reg, headers, None, Some("invalid_token"))),
@@ -159,7 +214,7 @@ pub async fn caller(
             .services
             .authenticate(&user, &pass, client)
             .await
-            .map(Some)
+            .map(|p| Some(Caller::of(Some(&p))))
             .map_err(OciError::from);
     }
     Ok(None)

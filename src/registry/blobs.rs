@@ -53,7 +53,7 @@ pub async fn get_blob(
     digest: Digest,
     with_body: bool,
 ) -> Result<Response, OciError> {
-    authorize(&ctx.reg, &ctx.headers, &name, Action::Pull).await?;
+    authorize(ctx, &name, Action::Pull).await?;
     let services = &ctx.reg.services;
     let size = services.blob_size(&name, &digest).await?;
     // HEAD is answered here, from the database; a GET may go to the store itself,
@@ -122,10 +122,10 @@ pub async fn delete_blob(
     name: RepositoryName,
     digest: Digest,
 ) -> Result<Response, OciError> {
-    let p = authorize(&ctx.reg, &ctx.headers, &name, Action::Delete).await?;
+    let p = authorize(ctx, &name, Action::Delete).await?;
     ctx.reg
         .services
-        .delete_blob(&name, &digest, &p.name)
+        .delete_blob(&name, &digest, p.actor())
         .await?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
@@ -137,7 +137,7 @@ pub async fn post_upload(
     name: RepositoryName,
     body: Body,
 ) -> Result<Response, OciError> {
-    let principal = authorize(&ctx.reg, &ctx.headers, &name, Action::Push).await?;
+    let principal = authorize(ctx, &name, Action::Push).await?;
     let services = &ctx.reg.services;
     if let Some(mount) = ctx.param("mount") {
         let digest =
@@ -150,7 +150,7 @@ pub async fn post_upload(
             (None, Some(_)) => None,
             _ => {
                 services
-                    .mount_blob(&principal, &name, &digest, from.as_ref())
+                    .mount_blob(&principal.caller(), &name, &digest, from.as_ref())
                     .await?
             }
         };
@@ -177,7 +177,7 @@ pub async fn post_upload(
 
 /// `GET /v2/<name>/blobs/uploads/<id>`: how much was received.
 pub async fn get_upload(ctx: &Ctx, name: RepositoryName, id: String) -> Result<Response, OciError> {
-    authorize(&ctx.reg, &ctx.headers, &name, Action::Push).await?;
+    authorize(ctx, &name, Action::Push).await?;
     let size = ctx.reg.services.upload_status(&name, &id).await?;
     Ok(upload_accepted(StatusCode::NO_CONTENT, &name, &id, size))
 }
@@ -189,7 +189,7 @@ pub async fn patch_upload(
     id: String,
     body: Body,
 ) -> Result<Response, OciError> {
-    authorize(&ctx.reg, &ctx.headers, &name, Action::Push).await?;
+    authorize(ctx, &name, Action::Push).await?;
     let range = content_range(ctx)?;
     let size = ctx
         .reg
@@ -222,7 +222,7 @@ pub async fn put_upload(
     id: String,
     body: Body,
 ) -> Result<Response, OciError> {
-    authorize(&ctx.reg, &ctx.headers, &name, Action::Push).await?;
+    authorize(ctx, &name, Action::Push).await?;
     let d = ctx.param("digest").ok_or_else(|| {
         OciError::digest_invalid().with_message("the digest parameter is required")
     })?;
@@ -241,7 +241,7 @@ pub async fn delete_upload(
     name: RepositoryName,
     id: String,
 ) -> Result<Response, OciError> {
-    authorize(&ctx.reg, &ctx.headers, &name, Action::Push).await?;
+    authorize(ctx, &name, Action::Push).await?;
     ctx.reg.services.cancel_upload(&name, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

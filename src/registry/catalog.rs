@@ -1,5 +1,5 @@
 //! `GET /v2/_catalog` and `GET /v1/search` (what `docker search` calls), both limited
-//! to the repositories the caller may pull.
+//! to the repositories the caller may pull: their accounts' and the public ones.
 
 use super::auth::{caller, challenge};
 use super::errors::OciError;
@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 
 /// `GET /v2/_catalog[?n=&last=]`.
 pub async fn get_catalog(ctx: &Ctx) -> Result<Response, OciError> {
-    let Some(p) = caller(&ctx.reg, &ctx.headers, ctx.client).await? else {
+    let Some(caller) = caller(&ctx.reg, &ctx.headers, ctx.client).await? else {
         return Err(challenge(
             &ctx.reg,
             &ctx.headers,
@@ -27,7 +27,7 @@ pub async fn get_catalog(ctx: &Ctx) -> Result<Response, OciError> {
     } else {
         ctx.reg
             .services
-            .catalog(Some(&p), last.as_deref(), n.unwrap_or(MAX_PAGE))
+            .catalog(&caller, last.as_deref(), n.unwrap_or(MAX_PAGE))
             .await?
     };
     let mut resp = axum::Json(serde_json::json!({"repositories": repos})).into_response();
@@ -49,8 +49,8 @@ pub async fn get_search(
     headers: HeaderMap,
     Query(q): Query<SearchQuery>,
 ) -> Response {
-    let principal = match caller(&reg, &headers, Some(addr.ip())).await {
-        Ok(Some(p)) => p,
+    let caller = match caller(&reg, &headers, Some(addr.ip())).await {
+        Ok(Some(c)) => c,
         Ok(None) => {
             return challenge(&reg, &headers, Some("registry:catalog:search"), None)
                 .into_response();
@@ -58,7 +58,7 @@ pub async fn get_search(
         Err(e) => return e.into_response(),
     };
     let n = q.n.unwrap_or(25).clamp(1, 100);
-    match reg.services.search(Some(&principal), q.q.trim(), n).await {
+    match reg.services.search(&caller, q.q.trim(), n).await {
         Ok(names) => {
             let results: Vec<_> = names
                 .iter()

@@ -23,10 +23,11 @@ pub async fn get_manifest(
     reference: Reference,
     with_body: bool,
 ) -> Result<Response, OciError> {
-    authorize(&ctx.reg, &ctx.headers, &name, Action::Pull).await?;
+    let who = authorize(ctx, &name, Action::Pull).await?;
     let m = ctx.reg.services.manifest(&name, &reference).await?;
     if with_body {
         ctx.reg.services.record_pull(m.id);
+        ctx.reg.services.metrics.record_pull(who.is_anonymous());
     }
     let len = m.content.len();
     let body = if with_body {
@@ -50,7 +51,7 @@ pub async fn put_manifest(
     reference: Reference,
     body: Body,
 ) -> Result<Response, OciError> {
-    let p = authorize(&ctx.reg, &ctx.headers, &name, Action::Push).await?;
+    let p = authorize(ctx, &name, Action::Push).await?;
     let bytes = axum::body::to_bytes(body, MAX_MANIFEST_SIZE + 1)
         .await
         .map_err(|_| {
@@ -69,7 +70,7 @@ pub async fn put_manifest(
     let pushed = ctx
         .reg
         .services
-        .put_manifest(&name, &reference, tags, content_type, &bytes, &p.name)
+        .put_manifest(&name, &reference, tags, content_type, &bytes, p.actor())
         .await?;
     let mut resp = StatusCode::CREATED.into_response();
     let h = resp.headers_mut();
@@ -94,10 +95,10 @@ pub async fn delete_manifest(
     name: RepositoryName,
     reference: Reference,
 ) -> Result<Response, OciError> {
-    let p = authorize(&ctx.reg, &ctx.headers, &name, Action::Delete).await?;
+    let p = authorize(ctx, &name, Action::Delete).await?;
     ctx.reg
         .services
-        .delete_manifest(&name, &reference, &p.name)
+        .delete_manifest(&name, &reference, p.actor())
         .await?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
@@ -137,7 +138,7 @@ pub fn next_link(resp: &mut Response, path: &str, n: Option<u64>, items: &[Strin
 
 /// `GET /v2/<name>/tags/list[?n=&last=]`.
 pub async fn get_tags(ctx: &Ctx, name: RepositoryName) -> Result<Response, OciError> {
-    authorize(&ctx.reg, &ctx.headers, &name, Action::Pull).await?;
+    authorize(ctx, &name, Action::Pull).await?;
     let (n, last) = page_params(ctx)?;
     let tags = if n == Some(0) {
         ctx.reg.services.repository(&name).await?;
@@ -161,7 +162,7 @@ pub async fn get_referrers(
     name: RepositoryName,
     digest: Digest,
 ) -> Result<Response, OciError> {
-    authorize(&ctx.reg, &ctx.headers, &name, Action::Pull).await?;
+    authorize(ctx, &name, Action::Pull).await?;
     let filter = ctx.param("artifactType");
     let manifests = ctx
         .reg

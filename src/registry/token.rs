@@ -6,7 +6,7 @@ use super::Registry;
 use super::auth::basic_credentials;
 use super::errors::OciError;
 use crate::domain::Scope;
-use crate::services::access::Principal;
+use crate::services::access::{Caller, Principal};
 use crate::services::tokens::GrantedAccess;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
@@ -49,32 +49,36 @@ fn requested_scopes<'a>(
     Ok(scopes)
 }
 
-/// The access a principal gets for the requested scopes: for each scope, exactly the
-/// actions it holds. Scopes that grant nothing, and unparseable ones, are left out.
+/// The access a principal (or an anonymous request) gets for the requested scopes:
+/// for each scope, exactly the actions it holds, which for anonymous requests is the
+/// pull of public repositories. Scopes that grant nothing, and unparseable ones, are
+/// left out.
 async fn grant(
     reg: &Registry,
     principal: Option<&Principal>,
     scopes: &[&str],
 ) -> crate::services::Result<Vec<GrantedAccess>> {
     let mut out = Vec::new();
-    let Some(p) = principal else { return Ok(out) };
+    let caller = Caller::of(principal);
     for s in scopes {
         match Scope::parse(s) {
             Ok(Scope::Repository { name, actions }) => {
-                let held = reg.services.granted_actions(p, &name, &actions).await?;
-                if held.is_empty() {
+                let held = reg.services.held_actions(&caller, &name, &actions).await?;
+                if held.actions.is_empty() {
                     continue;
                 }
                 out.push(GrantedAccess {
                     kind: "repository".into(),
                     name: name.to_string(),
-                    actions: held.iter().map(|a| a.as_str().to_owned()).collect(),
+                    actions: held.actions.iter().map(|a| a.as_str().to_owned()).collect(),
+                    public: held.through_public,
                 });
             }
             Ok(Scope::Catalog) => out.push(GrantedAccess {
                 kind: "registry".into(),
                 name: "catalog".into(),
                 actions: vec!["*".into()],
+                public: false,
             }),
             Err(e) => tracing::debug!(scope = s, error = %e, "ignoring scope"),
         }
@@ -136,6 +140,11 @@ pub async fn get_token(
             Err(e) => return OciError::from(e).into_response(),
         },
     };
+    if principal.is_none()
+        && let Err(e) = super::auth::throttled(&reg, Some(addr.ip()))
+    {
+        return e.into_response();
+    }
     let offline = get("offline_token").is_some_and(|v| v == "true");
     if let Some(p) = &principal
         && (offline || scopes.is_empty())

@@ -1,5 +1,6 @@
 //! Accounts (tenants) and their people.
 
+use super::access::{Caller, Permission, Resource};
 use super::{Error, Result, Services, Thing, now_ms};
 use crate::db::{Account, DbError, User};
 use crate::domain::{AccountName, Role, Username};
@@ -14,7 +15,12 @@ pub const MIN_PASSWORD_LEN: usize = 8;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 impl Services {
-    pub async fn create_account(&self, name: &AccountName, actor: &str) -> Result<Account> {
+    /// Creates an account, for site admins and the operator.
+    pub async fn create_account(&self, caller: &Caller, name: &AccountName) -> Result<Account> {
+        let actor = self
+            .decide(caller, Permission::Administer, Resource::Site)
+            .await?
+            .actor;
         let account = match self.db.create_account(name.as_str(), now_ms()).await {
             Err(DbError::Conflict) => {
                 return Err(Error::Conflict(format!("account {name} exists already")));
@@ -23,7 +29,7 @@ impl Services {
         };
         self.audit(
             Some(account.id),
-            actor,
+            &actor,
             "account.create",
             None,
             Some(name.to_string()),
@@ -39,8 +45,26 @@ impl Services {
             .ok_or(Error::NotFound(Thing::Account))
     }
 
-    /// Creates a user, optionally as a member of an account with a role.
+    /// Creates a user, optionally as a member of an account with a role, for site
+    /// admins and the operator.
     pub async fn create_user(
+        &self,
+        caller: &Caller,
+        username: &Username,
+        password: &str,
+        membership: Option<(&AccountName, Role)>,
+        site_admin: bool,
+    ) -> Result<User> {
+        let actor = self
+            .decide(caller, Permission::Administer, Resource::Site)
+            .await?
+            .actor;
+        self.insert_user(username, password, membership, site_admin, &actor)
+            .await
+    }
+
+    /// Creates a user; the caller decided who may.
+    pub(super) async fn insert_user(
         &self,
         username: &Username,
         password: &str,
@@ -120,7 +144,7 @@ impl Services {
             if self.db.count_users().await? > 0 {
                 return Err(Error::Forbidden);
             }
-            self.create_user(username, password, None, true, "setup")
+            self.insert_user(username, password, None, true, "setup")
                 .await
         }
         .await;

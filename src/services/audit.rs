@@ -66,13 +66,21 @@ impl Services {
     /// `kind` is one of push, delete, login, credentials (anything else: all).
     pub async fn account_activity(
         &self,
-        user_id: i64,
+        caller: &super::access::Caller,
         account: &crate::domain::AccountName,
         kind: &str,
         repository: Option<&crate::domain::RepositoryName>,
         page: u64,
     ) -> super::Result<(Vec<crate::db::AuditEvent>, u64)> {
-        let (account, _) = self.member_of(user_id, account).await?;
+        let account = self
+            .decide(
+                caller,
+                super::access::Permission::View,
+                super::access::Resource::Account(account),
+            )
+            .await?
+            .account
+            .ok_or(super::Error::Forbidden)?;
         let offset = page.saturating_sub(1).saturating_mul(ACTIVITY_PAGE);
         let repository = repository.map(|r| r.as_str());
         let prefixes: &[&str] = match kind {

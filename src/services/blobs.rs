@@ -1,6 +1,6 @@
 //! Reading, mounting and unlinking blobs of a repository.
 
-use super::access::Principal;
+use super::access::Caller;
 use super::{Error, Result, Services, Thing, now_ms};
 use crate::domain::{Action, Digest, RepositoryName};
 use crate::storage::{BlobStream, StoredBlob};
@@ -86,7 +86,7 @@ impl Services {
     /// the size, or `None` when no such source exists (the caller then uploads).
     pub async fn mount_blob(
         &self,
-        principal: &Principal,
+        caller: &Caller,
         target: &RepositoryName,
         digest: &Digest,
         from: Option<&RepositoryName>,
@@ -103,9 +103,9 @@ impl Services {
         };
         for source in candidates {
             if !self
-                .granted_actions(principal, &source, &[Action::Pull])
+                .held_actions(caller, &source, &[Action::Pull])
                 .await?
-                .contains(&Action::Pull)
+                .contains(Action::Pull)
             {
                 continue;
             }

@@ -1,13 +1,13 @@
 //! Access tokens, login tokens and node credentials, and checking what `docker login`
 //! was given.
 
-use super::access::Principal;
+use super::access::{Caller, Permission, Principal, Resource};
 use super::accounts::verify_password;
 use super::limiter::{Key, Network};
 use super::tokens::{Claims, OPEN_ENDED_SECONDS, unix_now};
 use super::{Error, Result, Services, Thing, now_ms};
 use crate::db::{Credential, NewCredential};
-use crate::domain::{AccountName, NodeName, TokenAccess};
+use crate::domain::{AccountName, NodeName, TokenAccess, Username};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use sha2::{Digest as _, Sha256};
@@ -77,10 +77,16 @@ impl Services {
     /// user's full rights in the account (their role still decides what it may do).
     pub async fn create_login_token(
         &self,
-        user_id: i64,
+        caller: &Caller,
         account: &AccountName,
     ) -> Result<NewSecret> {
-        let (account, user) = self.member_of(user_id, account).await?;
+        let Caller::User { user_id } = *caller else {
+            return Err(Error::Forbidden);
+        };
+        let grant = self
+            .decide(caller, Permission::View, Resource::Account(account))
+            .await?;
+        let account = grant.account.ok_or(Error::Forbidden)?;
         let new = self
             .insert_credential(
                 CredentialKind::Login,
@@ -93,7 +99,7 @@ impl Services {
             .await?;
         self.audit(
             Some(account.id),
-            &user.username,
+            &grant.actor,
             "login_token.create",
             None,
             None,
@@ -102,20 +108,32 @@ impl Services {
         Ok(new)
     }
 
-    /// Creates a personal access token for a user.
+    /// Creates a personal access token for a user: by that person themself, a site
+    /// admin or the operator.
     pub async fn create_token(
         &self,
-        username: &str,
+        caller: &Caller,
+        owner: &Username,
         label: &str,
         access: TokenAccess,
         lifetime: Option<Duration>,
-        actor: &str,
     ) -> Result<NewSecret> {
-        let user = self
-            .db
-            .user_by_name(username)
-            .await?
-            .ok_or(Error::NotFound(Thing::User))?;
+        let user = self.db.user_by_name(owner.as_str()).await?;
+        let actor = match (caller, &user) {
+            (Caller::User { user_id }, Some(u)) if *user_id == u.id => u.username.clone(),
+            _ => {
+                self.decide(caller, Permission::Administer, Resource::Site)
+                    .await?
+                    .actor
+            }
+        };
+        let user = user.ok_or(Error::NotFound(Thing::User))?;
+        let label = label.trim();
+        if label.is_empty() || label.chars().count() > 64 {
+            return Err(Error::Invalid(super::Invalid::Request(
+                "Give the token a name of 1 to 64 characters.".into(),
+            )));
+        }
         let account_id = self
             .db
             .memberships_of(user.id)
@@ -134,7 +152,7 @@ impl Services {
             .await?;
         self.audit(
             account_id,
-            actor,
+            &actor,
             "token.create",
             None,
             Some(format!(
@@ -147,14 +165,15 @@ impl Services {
         Ok(new)
     }
 
-    /// Creates a node: a machine that may pull every repository of its account.
+    /// Creates a node: a machine that may pull every repository of its account. For
+    /// the account's admins.
     pub async fn create_node(
         &self,
+        caller: &Caller,
         name: &NodeName,
         account: &AccountName,
-        actor: &str,
     ) -> Result<NewSecret> {
-        let account = self.account(account).await?;
+        let (account, actor) = self.administered(caller, account).await?;
         let existing = self
             .db
             .credentials_of_account(account.id, CredentialKind::Node.as_str())
@@ -180,7 +199,7 @@ impl Services {
             .await?;
         self.audit(
             Some(account.id),
-            actor,
+            &actor,
             "node.create",
             None,
             Some(name.to_string()),
@@ -228,13 +247,15 @@ impl Services {
         Ok(NewSecret { credential, secret })
     }
 
-    /// Revokes a token or node; effective for the next request that uses it.
-    pub async fn revoke_credential(&self, id: i64, actor: &str) -> Result<Credential> {
+    /// Revokes a token or node; effective for the next request that uses it. A token
+    /// by its owner, a site admin or the operator; a node by its account's admins.
+    pub async fn revoke_credential(&self, caller: &Caller, id: i64) -> Result<Credential> {
         let c = self
             .db
             .credential_by_id(id)
             .await?
             .ok_or(Error::NotFound(Thing::Credential))?;
+        let actor = self.may_revoke(caller, &c).await?;
         if !self.db.revoke_credential(id, now_ms()).await? {
             return Err(Error::Conflict(format!(
                 "credential {id} is revoked already"
@@ -242,7 +263,7 @@ impl Services {
         }
         self.audit(
             c.account_id,
-            actor,
+            &actor,
             &format!("{}.revoke", c.kind),
             None,
             Some(format!("#{id} {}", c.name)),
@@ -253,7 +274,10 @@ impl Services {
 
     /// A signed-in user's personal access tokens and live Docker Login button
     /// credentials (with the account each works in), newest first.
-    pub async fn user_tokens(&self, user_id: i64) -> Result<Vec<(Credential, Option<String>)>> {
+    pub async fn user_tokens(&self, caller: &Caller) -> Result<Vec<(Credential, Option<String>)>> {
+        let Caller::User { user_id } = *caller else {
+            return Err(Error::Forbidden);
+        };
         let mut all: Vec<(Credential, Option<String>)> = self
             .db
             .credentials_of_user(user_id, CredentialKind::Token.as_str())
@@ -280,90 +304,67 @@ impl Services {
         Ok(all)
     }
 
-    /// Creates a token for the signed-in user.
-    pub async fn create_own_token(
-        &self,
-        user_id: i64,
-        label: &str,
-        access: TokenAccess,
-        lifetime: Option<Duration>,
-    ) -> Result<NewSecret> {
-        let user = self
-            .db
-            .user_by_id(user_id)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
-        let label = label.trim();
-        if label.is_empty() || label.chars().count() > 64 {
-            return Err(Error::Invalid(super::Invalid::Request(
-                "Give the token a name of 1 to 64 characters.".into(),
-            )));
+    /// The actor's name when the caller may revoke the credential.
+    async fn may_revoke(&self, caller: &Caller, c: &Credential) -> Result<String> {
+        if c.kind == CredentialKind::Node.as_str() {
+            let account = match c.account_id {
+                Some(id) => self.db.account_by_id(id).await?,
+                None => None,
+            };
+            let name = account
+                .and_then(|a| AccountName::parse(&a.name).ok())
+                .ok_or(Error::Forbidden)?;
+            return Ok(self.administered(caller, &name).await?.1);
         }
-        self.create_token(&user.username, label, access, lifetime, &user.username)
-            .await
+        if let Caller::User { user_id } = caller
+            && c.user_id == Some(*user_id)
+        {
+            let user = self
+                .db
+                .user_by_id(*user_id)
+                .await?
+                .ok_or(Error::Unauthenticated)?;
+            return Ok(user.username);
+        }
+        Ok(self
+            .decide(caller, Permission::Administer, Resource::Site)
+            .await?
+            .actor)
     }
 
-    /// Revokes one of the signed-in user's own tokens (site admins: anyone's).
-    pub async fn revoke_own_token(&self, user_id: i64, credential_id: i64) -> Result<()> {
-        let user = self
-            .db
-            .user_by_id(user_id)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
-        let c = self
-            .db
-            .credential_by_id(credential_id)
-            .await?
-            .ok_or(Error::NotFound(Thing::Credential))?;
-        if c.user_id != Some(user_id) && !user.site_admin {
-            return Err(Error::Forbidden);
-        }
-        self.revoke_credential(credential_id, &user.username)
-            .await
-            .map(|_| ())
-    }
-
-    /// The nodes of an account, for its members.
+    /// The nodes of an account, for those who may see it.
     pub async fn account_nodes(
         &self,
-        user_id: i64,
+        caller: &Caller,
         account: &AccountName,
     ) -> Result<Vec<Credential>> {
-        let (account, _) = self.member_of(user_id, account).await?;
+        let account = self
+            .decide(caller, Permission::View, Resource::Account(account))
+            .await?
+            .account
+            .ok_or(Error::Forbidden)?;
         Ok(self
             .db
             .credentials_of_account(account.id, CredentialKind::Node.as_str())
             .await?)
     }
 
-    /// Creates a node of an account; its admins only.
-    pub async fn create_account_node(
-        &self,
-        user_id: i64,
-        account: &AccountName,
-        name: &NodeName,
-    ) -> Result<NewSecret> {
-        let (_, user) = self.admin_of(user_id, account).await?;
-        self.create_node(name, account, &user.username).await
-    }
-
-    /// Revokes a node of an account; its admins only.
-    pub async fn revoke_account_node(
-        &self,
-        user_id: i64,
-        account: &AccountName,
-        id: i64,
-    ) -> Result<()> {
-        let (account, user) = self.admin_of(user_id, account).await?;
+    /// Revokes a node of the named account (refused for any other credential).
+    pub async fn revoke_node(&self, caller: &Caller, account: &AccountName, id: i64) -> Result<()> {
+        let a = self
+            .db
+            .account_by_name(account.as_str())
+            .await?
+            .ok_or(Error::Forbidden)?;
         let c = self
             .db
             .credential_by_id(id)
             .await?
             .ok_or(Error::NotFound(Thing::Credential))?;
-        if c.account_id != Some(account.id) || c.kind != CredentialKind::Node.as_str() {
+        if c.account_id != Some(a.id) || c.kind != CredentialKind::Node.as_str() {
             return Err(Error::Forbidden);
         }
-        self.revoke_credential(id, &user.username).await.map(|_| ())
+        self.revoke_credential(caller, id).await.map(|_| ())
     }
 
     /// Checks what a client presented as username and password (a password, an access

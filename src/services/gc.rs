@@ -77,16 +77,29 @@ impl Services {
             tracing::debug!("garbage collection skipped: another process is running it");
             return Ok(None);
         }
-        let report = self.collect_garbage(false).await;
+        // The server's own schedule acts for the operator who started it.
+        let report = self
+            .collect_garbage(&super::access::Caller::Operator, false)
+            .await;
         if let Err(e) = self.db.release_site_lease("gc", &holder).await {
             tracing::warn!(error = %e, "could not end the garbage collection lease");
         }
         report.map(Some)
     }
 
-    /// One garbage collection run; `dry_run` only counts. The run is recorded in the
-    /// audit log.
-    pub async fn collect_garbage(&self, dry_run: bool) -> Result<GcReport> {
+    /// One garbage collection run, for site admins and the operator; `dry_run` only
+    /// counts. The run is recorded in the audit log.
+    pub async fn collect_garbage(
+        &self,
+        caller: &super::access::Caller,
+        dry_run: bool,
+    ) -> Result<GcReport> {
+        self.decide(
+            caller,
+            super::access::Permission::Administer,
+            super::access::Resource::Site,
+        )
+        .await?;
         let _running = self.gc_running.lock().await;
         let now = now_ms();
         let cutoff = now - self.lifecycle.grace.as_millis() as i64;
@@ -181,14 +194,6 @@ fn settled(r: crate::db::DbResult<bool>) -> bool {
         tracing::warn!(error = ?e, "garbage collection skipped an item");
         false
     })
-}
-
-impl Services {
-    /// A garbage collection run started by a site admin in the portal.
-    pub async fn collect_garbage_as(&self, user_id: i64) -> Result<GcReport> {
-        self.site_admin(user_id).await?;
-        self.collect_garbage(false).await
-    }
 }
 
 /// Manifests older than `cutoff` that no tag, trashed tag, reachable index or

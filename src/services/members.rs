@@ -1,9 +1,10 @@
 //! The people of an account (managed by its admins), the accounts of the site
 //! (managed by site admins) and a person's own password.
 
+use super::access::{Caller, Permission, Resource};
 use super::accounts::{check_new_password, hash_password, verify_password};
 use super::{Error, Invalid, Result, Services, Thing, now_ms};
-use crate::db::{AccountOverview, Membership, User};
+use crate::db::{Account, AccountOverview, Membership, User};
 use crate::domain::{AccountName, Role, Username};
 
 /// A member as the Members page lists them.
@@ -17,10 +18,10 @@ impl Services {
     /// The members of an account, for its admins.
     pub async fn account_members(
         &self,
-        user_id: i64,
+        caller: &Caller,
         account: &AccountName,
     ) -> Result<Vec<Member>> {
-        let (account, _) = self.admin_of(user_id, account).await?;
+        let (account, _) = self.administered(caller, account).await?;
         Ok(self
             .db
             .account_members(account.id)
@@ -38,13 +39,13 @@ impl Services {
     /// no user yet is created with `new_password`, which is then required.
     pub async fn add_member(
         &self,
-        user_id: i64,
+        caller: &Caller,
         account: &AccountName,
         username: &Username,
         role: Role,
         new_password: Option<&str>,
     ) -> Result<()> {
-        let (account_row, actor) = self.admin_of(user_id, account).await?;
+        let (account_row, actor) = self.administered(caller, account).await?;
         match self.db.user_by_name(username.as_str()).await? {
             Some(user) => {
                 self.keep_an_admin(account_row.id, &user, Some(role))
@@ -59,19 +60,13 @@ impl Services {
                         "There is no user named {username}. Give a first password to create them."
                     ))));
                 };
-                self.create_user(
-                    username,
-                    password,
-                    Some((account, role)),
-                    false,
-                    &actor.username,
-                )
-                .await?;
+                self.insert_user(username, password, Some((account, role)), false, &actor)
+                    .await?;
             }
         }
         self.audit(
             Some(account_row.id),
-            &actor.username,
+            &actor,
             "user.membership",
             None,
             Some(format!("{username} is {}", role.as_str())),
@@ -83,11 +78,11 @@ impl Services {
     /// Removes a person from an account; the last admin stays.
     pub async fn remove_member(
         &self,
-        user_id: i64,
+        caller: &Caller,
         account: &AccountName,
         username: &Username,
     ) -> Result<()> {
-        let (account_row, actor) = self.admin_of(user_id, account).await?;
+        let (account_row, actor) = self.administered(caller, account).await?;
         let user = self
             .db
             .user_by_name(username.as_str())
@@ -99,7 +94,7 @@ impl Services {
         }
         self.audit(
             Some(account_row.id),
-            &actor.username,
+            &actor,
             "user.membership",
             None,
             Some(format!("{username} removed")),
@@ -132,14 +127,17 @@ impl Services {
     /// `docker login` made with the old password.
     pub async fn change_own_password(
         &self,
-        user_id: i64,
+        caller: &Caller,
         current: &str,
         new: &str,
         keep_session: Option<&str>,
     ) -> Result<()> {
+        let Caller::User { user_id } = caller else {
+            return Err(Error::Forbidden);
+        };
         let user = self
             .db
-            .user_by_id(user_id)
+            .user_by_id(*user_id)
             .await?
             .ok_or(Error::Unauthenticated)?;
         if !verify_password(current, &user.password_hash).await? {
@@ -154,13 +152,22 @@ impl Services {
     /// Sets a user's password (`berth user set-password`, for an operator resetting
     /// it): every portal session of theirs and every `docker login` made with the old
     /// password ends.
-    pub async fn reset_password(&self, username: &Username, new: &str, actor: &str) -> Result<()> {
+    pub async fn reset_password(
+        &self,
+        caller: &Caller,
+        username: &Username,
+        new: &str,
+    ) -> Result<()> {
+        let actor = self
+            .decide(caller, Permission::Administer, Resource::Site)
+            .await?
+            .actor;
         let user = self
             .db
             .user_by_name(username.as_str())
             .await?
             .ok_or(Error::NotFound(Thing::User))?;
-        self.set_password(&user, new, None, actor).await
+        self.set_password(&user, new, None, &actor).await
     }
 
     async fn set_password(
@@ -196,31 +203,31 @@ impl Services {
         Ok(())
     }
 
-    /// Every account with its usage, for site admins.
-    pub async fn accounts_overview(&self, user_id: i64) -> Result<Vec<AccountOverview>> {
-        self.site_admin(user_id).await?;
-        self.all_accounts().await
-    }
-
-    /// Every account with its usage, for the operator (`berth account list`).
-    pub async fn all_accounts(&self) -> Result<Vec<AccountOverview>> {
+    /// Every account with its usage, for site admins and the operator.
+    pub async fn accounts_overview(&self, caller: &Caller) -> Result<Vec<AccountOverview>> {
+        self.decide(caller, Permission::Administer, Resource::Site)
+            .await?;
         Ok(self.db.accounts_overview().await?)
     }
 
-    /// Sets or removes an account's storage quota (`berth account set-quota`).
+    /// Sets or removes an account's storage quota, for site admins and the operator.
     pub async fn set_quota(
         &self,
+        caller: &Caller,
         account: &AccountName,
         quota: Option<u64>,
-        actor: &str,
     ) -> Result<()> {
+        let actor = self
+            .decide(caller, Permission::Administer, Resource::Site)
+            .await?
+            .actor;
         let a = self.account(account).await?;
         self.db
             .set_quota(a.id, quota.map(|q| q.min(i64::MAX as u64) as i64))
             .await?;
         self.audit(
             Some(a.id),
-            actor,
+            &actor,
             "account.quota",
             None,
             Some(quota.map_or("no quota".to_owned(), |q| format!("{q} bytes"))),
@@ -229,29 +236,15 @@ impl Services {
         Ok(())
     }
 
-    /// Sets an account's quota from the portal, for site admins.
-    pub async fn set_quota_as(
+    /// The account and the actor's name, when the caller administers the account.
+    pub(super) async fn administered(
         &self,
-        user_id: i64,
+        caller: &Caller,
         account: &AccountName,
-        quota: Option<u64>,
-    ) -> Result<()> {
-        let admin = self.site_admin(user_id).await?;
-        self.set_quota(account, quota, &admin.username).await
-    }
-
-    /// Creates an account from the portal, for site admins.
-    pub async fn create_account_as(&self, user_id: i64, name: &AccountName) -> Result<()> {
-        let admin = self.site_admin(user_id).await?;
-        self.create_account(name, &admin.username).await?;
-        Ok(())
-    }
-
-    pub(super) async fn site_admin(&self, user_id: i64) -> Result<User> {
-        match self.db.user_by_id(user_id).await? {
-            Some(u) if u.site_admin => Ok(u),
-            Some(_) => Err(Error::Forbidden),
-            None => Err(Error::Unauthenticated),
-        }
+    ) -> Result<(Account, String)> {
+        let grant = self
+            .decide(caller, Permission::Administer, Resource::Account(account))
+            .await?;
+        Ok((grant.account.ok_or(Error::Forbidden)?, grant.actor))
     }
 }

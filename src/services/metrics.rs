@@ -24,6 +24,9 @@ pub struct Metrics {
     pub gc_freed_bytes: AtomicU64,
     pub gc_freed_blobs: AtomicU64,
     pub gc_freed_manifests: AtomicU64,
+    /// Manifests served to callers with credentials, and to anonymous ones.
+    pub pulls: AtomicU64,
+    pub anonymous_pulls: AtomicU64,
 }
 
 #[derive(Default, Clone)]
@@ -68,6 +71,16 @@ impl Metrics {
         }
         self.bytes_in.fetch_add(bytes_in, Ordering::Relaxed);
         self.bytes_out.fetch_add(bytes_out, Ordering::Relaxed);
+    }
+
+    /// Counts a manifest served, apart for anonymous callers (public pulls).
+    pub fn record_pull(&self, anonymous: bool) {
+        let counter = if anonymous {
+            &self.anonymous_pulls
+        } else {
+            &self.pulls
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn record_gc(&self, r: &GcReport) {
@@ -161,6 +174,15 @@ impl Metrics {
             "berth_gc_freed_manifests_total",
             "Manifests freed by garbage collection.",
             load(&self.gc_freed_manifests),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP berth_manifest_pulls_total Manifests served (GET), by whether the caller \
+             had credentials.\n# TYPE berth_manifest_pulls_total counter\n\
+             berth_manifest_pulls_total{{caller=\"authenticated\"}} {}\n\
+             berth_manifest_pulls_total{{caller=\"anonymous\"}} {}",
+            load(&self.pulls),
+            load(&self.anonymous_pulls)
         );
         gauge(
             &mut out,

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod pulls;
 pub mod repositories;
 pub mod sessions;
+pub mod throttle;
 pub mod tokens;
 pub mod trash;
 pub mod uploads;
@@ -167,6 +168,8 @@ pub struct Services {
     pub store: Arc<dyn BlobStore>,
     pub tokens: Arc<tokens::TokenKeys>,
     pub limiter: Arc<limiter::LoginLimiter>,
+    /// The rate limit of anonymous requests.
+    pub anonymous: Arc<throttle::AnonymousThrottle>,
     pub uploads: Arc<uploads::UploadLocks>,
     /// Pushes and deletions, for live portal pages.
     pub changes: changes::Changes,
@@ -194,6 +197,7 @@ impl Services {
             store,
             tokens: Arc::new(tokens),
             limiter: Arc::new(limiter::LoginLimiter::default()),
+            anonymous: Arc::default(),
             uploads: Arc::new(uploads::UploadLocks::default()),
             changes: changes::Changes::default(),
             pulls: Arc::default(),

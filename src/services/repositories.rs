@@ -1,9 +1,9 @@
 //! Repositories: lookup, implicit creation on push, catalog and search.
 
-use super::access::Principal;
+use super::access::{Caller, Permission, Resource};
 use super::{Error, Result, Services, Thing, now_ms};
 use crate::db::Repository;
-use crate::domain::RepositoryName;
+use crate::domain::{RepositoryName, Visibility};
 
 impl Services {
     /// The repository, or `NotFound(Repository)`.
@@ -23,38 +23,32 @@ impl Services {
         let account = self.db.account_by_name(ns).await?.ok_or(Error::Forbidden)?;
         Ok(self
             .db
-            .ensure_repository(account.id, name.as_str(), now_ms())
+            .ensure_repository(
+                account.id,
+                name.as_str(),
+                account.public_by_default,
+                now_ms(),
+            )
             .await?)
     }
 
-    /// Repository names the principal may pull, after `last`, at most `n`.
+    /// Repository names the caller may pull, after `last`, at most `n`.
     pub async fn catalog(
         &self,
-        principal: Option<&Principal>,
+        caller: &Caller,
         last: Option<&str>,
         n: u64,
     ) -> Result<Vec<String>> {
-        let Some(p) = principal else {
-            return Ok(vec![]);
-        };
-        let accounts = self.visible_accounts(p).await?;
+        let accounts = self.visible_accounts(caller).await?;
         Ok(self
             .db
             .repository_names(accounts.as_deref(), last, n)
             .await?)
     }
 
-    /// Repositories the principal may pull whose name contains `query`.
-    pub async fn search(
-        &self,
-        principal: Option<&Principal>,
-        query: &str,
-        n: u64,
-    ) -> Result<Vec<String>> {
-        let Some(p) = principal else {
-            return Ok(vec![]);
-        };
-        let accounts = self.visible_accounts(p).await?;
+    /// Repositories the caller may pull whose name contains `query`.
+    pub async fn search(&self, caller: &Caller, query: &str, n: u64) -> Result<Vec<String>> {
+        let accounts = self.visible_accounts(caller).await?;
         Ok(self
             .db
             .search_repositories(accounts.as_deref(), query, n)
@@ -62,11 +56,18 @@ impl Services {
     }
 }
 
+/// Whether a repository is public and what a caller may do to it.
+pub struct RepositoryRights {
+    pub public: bool,
+    pub may_delete: bool,
+    pub may_administer: bool,
+}
+
 /// Image configs larger than this are not read for the Tag page.
 const MAX_CONFIG_SHOWN: u64 = 1024 * 1024;
 
 /// What the Tag page shows of a manifest.
-pub struct PortalManifest {
+pub struct ManifestDetail {
     pub manifest: crate::db::Manifest,
     pub config: Option<Vec<u8>>,
     pub tags: Vec<String>,
@@ -77,78 +78,157 @@ pub struct PortalManifest {
 pub const MAX_PORTAL_PAGE: u64 = 100;
 
 impl Services {
-    /// A page (from 1) of an account's repositories for a signed-in user who belongs to
-    /// the account (or is a site admin); anyone else is refused.
+    /// A page (from 1) of an account's repositories, for those who may see the account.
     pub async fn account_repositories(
         &self,
-        user_id: i64,
+        caller: &Caller,
         account: &crate::domain::AccountName,
         filter: &str,
         order: crate::domain::RepositoryOrder,
         page: u64,
         per_page: u64,
     ) -> Result<(Vec<crate::db::RepositorySummary>, u64)> {
-        let (account, _) = self.member_of(user_id, account).await?;
+        let grant = self
+            .decide(caller, Permission::View, Resource::Account(account))
+            .await?;
+        let account = grant.account.ok_or(Error::Forbidden)?;
         let per_page = per_page.clamp(1, MAX_PORTAL_PAGE);
         let offset = page.saturating_sub(1).saturating_mul(per_page);
         Ok(self
             .db
-            .repository_page(account.id, filter, order, offset, per_page)
+            .repository_page(
+                crate::db::RepositorySet::Account(account.id),
+                filter,
+                order,
+                offset,
+                per_page,
+            )
             .await?)
+    }
+
+    /// A page (from 1) of every public repository, for anyone (the Explore page).
+    pub async fn public_repositories(
+        &self,
+        filter: &str,
+        order: crate::domain::RepositoryOrder,
+        page: u64,
+        per_page: u64,
+    ) -> Result<(Vec<crate::db::RepositorySummary>, u64)> {
+        let per_page = per_page.clamp(1, MAX_PORTAL_PAGE);
+        let offset = page.saturating_sub(1).saturating_mul(per_page);
+        Ok(self
+            .db
+            .repository_page(
+                crate::db::RepositorySet::Public,
+                filter,
+                order,
+                offset,
+                per_page,
+            )
+            .await?)
+    }
+
+    /// Whether a repository the caller may see is public, and what else they may do
+    /// to it.
+    pub async fn repository_rights(
+        &self,
+        caller: &Caller,
+        repo: &RepositoryName,
+    ) -> Result<RepositoryRights> {
+        self.decide(caller, Permission::Pull, Resource::Repository(repo))
+            .await?;
+        let public = self.repository(repo).await?.public;
+        let may = |permission| async move {
+            match self
+                .decide(caller, permission, Resource::Repository(repo))
+                .await
+            {
+                Ok(_) => Ok(true),
+                Err(Error::Forbidden | Error::Unauthenticated) => Ok(false),
+                Err(e) => Err(e),
+            }
+        };
+        Ok(RepositoryRights {
+            public,
+            may_delete: may(Permission::Delete).await?,
+            may_administer: may(Permission::Administer).await?,
+        })
+    }
+
+    /// Makes a repository public or private, for its account's admins and the
+    /// operator. Audited.
+    pub async fn set_repository_visibility(
+        &self,
+        caller: &Caller,
+        repo: &RepositoryName,
+        visibility: Visibility,
+    ) -> Result<()> {
+        let grant = self
+            .decide(caller, Permission::Administer, Resource::Repository(repo))
+            .await?;
+        let r = self.repository(repo).await?;
+        self.db
+            .set_repository_public(r.id, visibility.is_public())
+            .await?;
+        self.audit(
+            Some(r.account_id),
+            &grant.actor,
+            "repository.visibility",
+            Some(repo.as_str()),
+            Some(visibility.as_str().to_owned()),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Whether an account's new repositories start public or private, for its admins
+    /// and the operator. Audited.
+    pub async fn set_default_visibility(
+        &self,
+        caller: &Caller,
+        account: &crate::domain::AccountName,
+        visibility: Visibility,
+    ) -> Result<()> {
+        let grant = self
+            .decide(caller, Permission::Administer, Resource::Account(account))
+            .await?;
+        let a = grant.account.ok_or(Error::Forbidden)?;
+        self.db
+            .set_public_by_default(a.id, visibility.is_public())
+            .await?;
+        self.audit(
+            Some(a.id),
+            &grant.actor,
+            "account.visibility",
+            None,
+            Some(format!("new repositories are {}", visibility.as_str())),
+        )
+        .await;
+        Ok(())
     }
 }
 
 impl Services {
-    /// The principal of a signed-in portal user.
-    pub fn portal_principal(
-        &self,
-        user: &crate::services::sessions::PortalUser,
-    ) -> crate::services::access::Principal {
-        crate::services::access::Principal::person(user.username.clone(), user.id)
-    }
-
-    async fn require(
-        &self,
-        user_id: i64,
-        repo: &RepositoryName,
-        action: crate::domain::Action,
-    ) -> Result<String> {
-        let user = self
-            .portal_user(user_id)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
-        let p = self.portal_principal(&user);
-        if self
-            .granted_actions(&p, repo, &[action])
-            .await?
-            .contains(&action)
-        {
-            Ok(user.username)
-        } else {
-            Err(Error::Forbidden)
-        }
-    }
-
-    /// The tags of a repository the user may pull, with their manifests.
+    /// The tags of a repository the caller may pull, with their manifests.
     pub async fn repository_tags(
         &self,
-        user_id: i64,
+        caller: &Caller,
         repo: &RepositoryName,
     ) -> Result<(Vec<crate::db::TagDetail>, u64)> {
-        self.require(user_id, repo, crate::domain::Action::Pull)
+        self.decide(caller, Permission::Pull, Resource::Repository(repo))
             .await?;
         let r = self.repository(repo).await?;
         Ok((self.db.tag_details(r.id).await?, r.size_bytes.max(0) as u64))
     }
 
-    /// Manifests of a repository the user may pull that no tag points at (untagged
+    /// Manifests of a repository the caller may pull that no tag points at (untagged
     /// images and referrers), newest first, at most 200.
     pub async fn repository_untagged(
         &self,
-        user_id: i64,
+        caller: &Caller,
         repo: &RepositoryName,
     ) -> Result<Vec<crate::db::Manifest>> {
-        self.require(user_id, repo, crate::domain::Action::Pull)
+        self.decide(caller, Permission::Pull, Resource::Repository(repo))
             .await?;
         let r = self.repository(repo).await?;
         Ok(self.db.untagged_manifests(r.id, 200).await?)
@@ -157,13 +237,13 @@ impl Services {
     /// A manifest for the portal's Tag page: the manifest, its image config's bytes
     /// (when it is an image whose config is at most 1 MiB), the tags pointing at it
     /// and its referrers.
-    pub async fn portal_manifest(
+    pub async fn manifest_detail(
         &self,
-        user_id: i64,
+        caller: &Caller,
         repo: &RepositoryName,
         reference: &crate::domain::Reference,
-    ) -> Result<PortalManifest> {
-        self.require(user_id, repo, crate::domain::Action::Pull)
+    ) -> Result<ManifestDetail> {
+        self.decide(caller, Permission::Pull, Resource::Repository(repo))
             .await?;
         let manifest = self.manifest(repo, reference).await?;
         let value: serde_json::Value =
@@ -184,7 +264,7 @@ impl Services {
             .db
             .referrers(manifest.repository_id, &manifest.digest)
             .await?;
-        Ok(PortalManifest {
+        Ok(ManifestDetail {
             manifest,
             config,
             tags,
@@ -209,54 +289,53 @@ impl Services {
         Ok(out)
     }
 
-    /// Deletes a tag after the person typed its name, if they may delete in the
-    /// repository. The check of the typed name is the server's, not only the dialog's.
-    pub async fn delete_tag_confirmed(
+    /// Deletes a tag (to the trash) after the person typed its name, if they may
+    /// delete in the repository. The check of the typed name is the server's, not only
+    /// the dialog's.
+    pub async fn delete_tag(
         &self,
-        user_id: i64,
+        caller: &Caller,
         repo: &RepositoryName,
         tag: &crate::domain::TagName,
         typed: &str,
     ) -> Result<()> {
-        let actor = self
-            .require(user_id, repo, crate::domain::Action::Delete)
+        let grant = self
+            .decide(caller, Permission::Delete, Resource::Repository(repo))
             .await?;
         if typed.trim() != tag.as_str() {
             return Err(Error::Invalid(crate::services::Invalid::Request(format!(
                 "Type the tag's name, {tag}, to confirm."
             ))));
         }
-        self.delete_manifest(repo, &crate::domain::Reference::Tag(tag.clone()), &actor)
-            .await
+        self.delete_manifest(
+            repo,
+            &crate::domain::Reference::Tag(tag.clone()),
+            &grant.actor,
+        )
+        .await
     }
 }
 
 impl Services {
-    /// Deletes a whole repository after the person typed its full name, if they are an
-    /// admin of its account (or a site admin).
-    pub async fn delete_repository_confirmed(
+    /// Deletes whole repositories (to the trash) after the person typed the name of
+    /// the one, or how many, if they administer every one's account. Nothing is
+    /// deleted unless all may be.
+    pub async fn delete_repositories(
         &self,
-        user_id: i64,
-        repo: &RepositoryName,
-        typed: &str,
-    ) -> Result<()> {
-        if typed.trim() != repo.as_str() {
-            return Err(Error::Invalid(crate::services::Invalid::Request(format!(
-                "Type the repository's full name, {repo}, to confirm."
-            ))));
-        }
-        self.delete_repositories(user_id, std::slice::from_ref(repo))
-            .await
-    }
-
-    /// Deletes several repositories after the person typed how many, if they are an
-    /// admin of every one's account. Nothing is deleted unless all may be.
-    pub async fn delete_repositories_confirmed(
-        &self,
-        user_id: i64,
+        caller: &Caller,
         repos: &[RepositoryName],
         typed: &str,
     ) -> Result<()> {
+        if repos.is_empty() {
+            return Err(Error::Forbidden);
+        }
+        let mut actors = Vec::with_capacity(repos.len());
+        for repo in repos {
+            let grant = self
+                .decide(caller, Permission::Administer, Resource::Repository(repo))
+                .await?;
+            actors.push(grant.actor);
+        }
         // One repository is confirmed by its full name, as on its own page; two or
         // more by how many.
         let (expected, ask) = match repos {
@@ -275,34 +354,15 @@ impl Services {
         if typed.trim() != expected {
             return Err(Error::Invalid(crate::services::Invalid::Request(ask)));
         }
-        self.delete_repositories(user_id, repos).await
-    }
-
-    async fn delete_repositories(&self, user_id: i64, repos: &[RepositoryName]) -> Result<()> {
-        let user = self
-            .portal_user(user_id)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
-        let may_delete = |repo: &RepositoryName| {
-            let ns = repo.namespace().unwrap_or_default();
-            user.site_admin
-                || user
-                    .accounts
-                    .iter()
-                    .any(|(a, role)| a == ns && *role == crate::domain::Role::Admin)
-        };
-        if repos.is_empty() || !repos.iter().all(may_delete) {
-            return Err(Error::Forbidden);
-        }
         let mut found = Vec::with_capacity(repos.len());
-        for repo in repos {
-            found.push(self.repository(repo).await?);
+        for (repo, actor) in repos.iter().zip(actors) {
+            found.push((self.repository(repo).await?, actor));
         }
-        for (repo, r) in repos.iter().zip(found) {
-            self.remove_repository(&r, &user.username).await?;
+        for (repo, (r, actor)) in repos.iter().zip(found) {
+            self.remove_repository(&r, &actor).await?;
             self.audit(
                 Some(r.account_id),
-                &user.username,
+                &actor,
                 "repository.delete",
                 Some(repo.as_str()),
                 None,

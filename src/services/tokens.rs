@@ -24,6 +24,10 @@ pub struct GrantedAccess {
     pub kind: String,
     pub name: String,
     pub actions: Vec<String>,
+    /// Granted only because the repository is public: checked again on every request,
+    /// so making it private ends such access at once.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub public: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,7 +55,12 @@ pub struct Claims {
 impl Claims {
     /// Whether the token grants `action` on the repository.
     pub fn allows(&self, repository: &str, action: Action) -> bool {
-        self.access.iter().any(|a| {
+        self.granted(repository, action).is_some()
+    }
+
+    /// The grant of the token that allows `action` on the repository.
+    pub fn granted(&self, repository: &str, action: Action) -> Option<&GrantedAccess> {
+        self.access.iter().find(|a| {
             a.kind == "repository"
                 && a.name == repository
                 && a.actions.iter().any(|x| x == action.as_str())
@@ -192,6 +201,7 @@ mod tests {
             kind: "repository".into(),
             name: "acme/app".into(),
             actions: vec!["pull".into()],
+            public: false,
         }];
         let (t, ttl) = keys.issue_access(None, "berth", access).unwrap();
         assert_eq!(ttl, ACCESS_TOKEN_SECONDS);

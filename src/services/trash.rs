@@ -2,6 +2,7 @@
 //! retention period (`--trash-retention`); then garbage collection frees their bytes.
 //! With a zero retention, deletions are final at once.
 
+use super::access::{Caller, Permission, Resource};
 use super::{Error, Invalid, Result, Services, now_ms};
 use crate::db::{Deletion, Repository, TrashEntry};
 use crate::domain::{AccountName, TagName};
@@ -58,10 +59,14 @@ impl Services {
     /// An account's trash, newest first, for its members.
     pub async fn account_trash(
         &self,
-        user_id: i64,
+        caller: &Caller,
         account: &AccountName,
     ) -> Result<Vec<TrashEntry>> {
-        let (account, _) = self.member_of(user_id, account).await?;
+        let account = self
+            .decide(caller, Permission::View, Resource::Account(account))
+            .await?
+            .account
+            .ok_or(Error::Forbidden)?;
         Ok(self.db.trash_entries(account.id).await?)
     }
 
@@ -69,11 +74,11 @@ impl Services {
     /// words when its name was taken meanwhile.
     pub async fn restore_from_trash(
         &self,
-        user_id: i64,
+        caller: &Caller,
         account: &AccountName,
         entry_id: i64,
     ) -> Result<()> {
-        let (account, user) = self.admin_of(user_id, account).await?;
+        let (account, actor) = self.administered(caller, account).await?;
         let entry = self
             .db
             .trash_entry(entry_id)
@@ -89,7 +94,7 @@ impl Services {
         };
         self.audit(
             Some(account.id),
-            &user.username,
+            &actor,
             "trash.restore",
             Some(&entry.repository),
             Some(what),
@@ -102,11 +107,11 @@ impl Services {
     /// account's name; garbage collection then frees the bytes.
     pub async fn empty_trash(
         &self,
-        user_id: i64,
+        caller: &Caller,
         account: &AccountName,
         typed: &str,
     ) -> Result<u64> {
-        let (account, user) = self.admin_of(user_id, account).await?;
+        let (account, actor) = self.administered(caller, account).await?;
         if typed.trim() != account.name {
             return Err(Error::Invalid(Invalid::Request(format!(
                 "Type the account's name, {}, to confirm.",
@@ -116,7 +121,7 @@ impl Services {
         let n = self.db.purge_trash(Some(account.id), now_ms()).await?;
         self.audit(
             Some(account.id),
-            &user.username,
+            &actor,
             "trash.empty",
             None,
             Some(format!("{n} entries")),

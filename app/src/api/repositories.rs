@@ -37,13 +37,49 @@ pub async fn list_repositories(
     })
 }
 
+/// A page of every public repository, for anyone (the Explore page).
+#[server(endpoint = "explore")]
+pub async fn explore_repositories(
+    filter: String,
+    page: u64,
+    per_page: u64,
+) -> Result<RepositoryList, ServerFnError> {
+    use super::session::request_host;
+    use crate::server::Ports;
+    let page = page.max(1);
+    let query = crate::server::RepositoryQuery {
+        account: "",
+        filter: filter.trim(),
+        order: "name",
+        page,
+        per_page,
+    };
+    let (rows, total) = expect_context::<Ports>()
+        .repositories
+        .explore(&query, &request_host())
+        .await
+        .map_err(super::refused)?;
+    Ok(RepositoryList {
+        rows,
+        total,
+        page,
+        per_page: per_page.clamp(1, 100),
+        now_ms: super::now_ms(),
+    })
+}
+
+/// A repository's page; visitors without a session see public ones.
 #[server(endpoint = "repository")]
 pub async fn get_repository(name: String) -> Result<RepositoryDetail, ServerFnError> {
-    use super::session::{request_host, session_user_id};
+    use super::session::{request_host, session_user_id_if_any};
     use crate::server::Ports;
-    let user_id = session_user_id().await?;
+    let user_id = session_user_id_if_any().await?;
     let port = expect_context::<Ports>().repositories;
     let (tags, size) = port.tags(user_id, &name).await.map_err(super::refused)?;
+    let standing = port
+        .standing(user_id, &name)
+        .await
+        .map_err(super::refused)?;
     let (referrers, untagged) = port
         .untagged(user_id, &name)
         .await
@@ -57,16 +93,34 @@ pub async fn get_repository(name: String) -> Result<RepositoryDetail, ServerFnEr
         tags,
         untagged,
         referrers,
+        standing,
         now_ms: super::now_ms(),
     })
+}
+
+/// Makes a repository public (`confirm` must be its full name) or private.
+#[server(endpoint = "set_visibility")]
+pub async fn set_visibility(
+    repository: String,
+    visibility: String,
+    confirm: String,
+) -> Result<(), ServerFnError> {
+    use super::session::session_user_id;
+    use crate::server::Ports;
+    let user_id = session_user_id().await?;
+    expect_context::<Ports>()
+        .repositories
+        .set_visibility(user_id, &repository, &visibility, &confirm)
+        .await
+        .map_err(super::refused)
 }
 
 /// A manifest by `repository:tag` or `repository@digest`.
 #[server(endpoint = "manifest")]
 pub async fn get_manifest(reference: String) -> Result<ManifestDetail, ServerFnError> {
-    use super::session::{request_host, session_user_id};
+    use super::session::{request_host, session_user_id_if_any};
     use crate::server::Ports;
-    let user_id = session_user_id().await?;
+    let user_id = session_user_id_if_any().await?;
     expect_context::<Ports>()
         .repositories
         .manifest(user_id, &reference, &request_host())

@@ -39,6 +39,14 @@ pub async fn session_user_id() -> Result<i64, ServerFnError> {
         .ok_or_else(|| super::refused(crate::server::Refusal::new(401, "Please sign in.")))
 }
 
+/// The signed-in user's id, or `None` for a visitor without a session (who may read
+/// public repositories).
+#[cfg(feature = "ssr")]
+pub async fn session_user_id_if_any() -> Result<Option<i64>, ServerFnError> {
+    let session: tower_sessions::Session = leptos_axum::extract().await?;
+    Ok(user_in_session(&session).await)
+}
+
 /// Where a sign-in may send someone back to: a path on this site (`/r/acme/app`),
 /// never another site (`//evil.example`, `https://…`, `/\evil.example`).
 pub fn safe_return_path(next: &str) -> Option<&str> {

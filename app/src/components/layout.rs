@@ -19,6 +19,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <span class="brand-name">"Berth"</span>
             </a>
             <nav aria-label="Main">
+                <a href="/explore">"Explore"</a>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match me.await.ok().flatten() {

@@ -140,6 +140,8 @@ pub struct RepositoryRow {
     pub size: u64,
     pub pushed_at_ms: i64,
     pub pull_uri: String,
+    /// Pullable by anyone, without credentials.
+    pub public: bool,
 }
 
 /// A page of repositories and where it sits in the whole list.
@@ -183,7 +185,19 @@ pub struct RepositoryDetail {
     pub untagged: Vec<UntaggedRow>,
     /// Manifests with a subject: signatures, SBOMs, attestations.
     pub referrers: Vec<UntaggedRow>,
+    pub standing: RepositoryStanding,
     pub now_ms: i64,
+}
+
+/// Whether a repository is public, and what the person looking may do to it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepositoryStanding {
+    /// Pullable by anyone, without credentials.
+    pub public: bool,
+    /// May delete its tags.
+    pub may_delete: bool,
+    /// May delete it or change its visibility (an admin of its account).
+    pub may_administer: bool,
 }
 
 /// A member of an account, on the Members page.

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod explore;
 pub mod home;
 pub mod members;
 pub mod nodes;

@@ -1,7 +1,8 @@
 //! One repository: its pull command, its tags, untagged manifests and referrers;
-//! delete a tag or the repository after typing its name. Updates live.
+//! delete a tag or the repository after typing its name; make it public (after typing
+//! its name) or private. Visitors without a session see public ones. Updates live.
 
-use crate::api::repositories::{DeleteRepository, DeleteTag, get_repository};
+use crate::api::repositories::{DeleteRepository, DeleteTag, SetVisibility, get_repository};
 use crate::api::session::error_text;
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::copy_button::CopyButton;
@@ -21,15 +22,36 @@ pub fn RepositoryPage() -> impl IntoView {
     let name = move || params.read().get("name").unwrap_or_default();
     let delete = ServerAction::<DeleteTag>::new();
     let delete_repo = ServerAction::<DeleteRepository>::new();
+    let visibility = ServerAction::<SetVisibility>::new();
     let account = Signal::derive(move || name().split('/').next().unwrap_or_default().to_owned());
     let changes = use_account_changes(account, move |r| r == name());
     let detail = Resource::new(
-        move || (name(), delete.version().get(), changes.get()),
-        |(n, _, _)| get_repository(n),
+        move || {
+            (
+                name(),
+                delete.version().get(),
+                visibility.version().get(),
+                changes.get(),
+            )
+        },
+        |(n, _, _, _)| get_repository(n),
     );
     // The tag whose deletion is being confirmed, and whether the repository's is.
     let confirming = RwSignal::new(None::<String>);
     let confirming_repo = RwSignal::new(false);
+    let confirming_public = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = visibility.value().get() {
+            confirming_public.set(false);
+        }
+    });
+    let visibility_error = Signal::derive(move || {
+        visibility
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| error_text(&e))
+    });
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
             confirming.set(None);
@@ -62,9 +84,6 @@ pub fn RepositoryPage() -> impl IntoView {
                 <p class="muted"><a href=move || format!("/a/{}", account.get())>{account}</a>" /"</p>
                 <h1 class="repo-name">{name}</h1>
             </div>
-            <button type="button" class="danger-outline" on:click=move |_| confirming_repo.set(true)>
-                "Delete repository"
-            </button>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -74,7 +93,42 @@ pub fn RepositoryPage() -> impl IntoView {
                         let pull = format!("docker pull {}:<tag>", d.pull_uri);
                         let now = d.now_ms;
                         let repo = d.name.clone();
+                        let standing = d.standing.clone();
+                        let may_delete = standing.may_delete;
                         view! {
+                            <div class="repo-actions">
+                                {if standing.public {
+                                    view! { <span class="visibility public" data-testid="visibility">"Public"</span> }.into_any()
+                                } else {
+                                    view! { <span class="visibility private" data-testid="visibility">"Private"</span> }.into_any()
+                                }}
+                                {standing.may_administer.then(|| {
+                                    let repository = d.name.clone();
+                                    view! {
+                                        {if standing.public {
+                                            view! {
+                                                <button type="button" on:click=move |_| {
+                                                    visibility.dispatch(SetVisibility {
+                                                        repository: repository.clone(),
+                                                        visibility: "private".into(),
+                                                        confirm: String::new(),
+                                                    });
+                                                }>"Make private"</button>
+                                            }.into_any()
+                                        } else {
+                                            view! {
+                                                <button type="button" on:click=move |_| confirming_public.set(true)>"Make public"</button>
+                                            }.into_any()
+                                        }}
+                                        <button type="button" class="danger-outline" on:click=move |_| confirming_repo.set(true)>
+                                            "Delete repository"
+                                        </button>
+                                    }
+                                })}
+                            </div>
+                            {move || (!confirming_public.get()).then(|| visibility_error.get()).flatten().map(|e| view! {
+                                <p class="error" role="alert">{e}</p>
+                            })}
                             <div class="command">
                                 <pre><code>{pull.clone()}</code></pre>
                                 <CopyButton text=pull label="Copy pull command"/>
@@ -112,11 +166,13 @@ pub fn RepositoryPage() -> impl IntoView {
                                                             None => view! { <span class="muted">"never"</span> }.into_any(),
                                                         }}</td>
                                                         <td>
-                                                            <button type="button" class="danger-outline"
-                                                                aria-label=format!("Delete tag {}", t.name)
-                                                                on:click=move |_| confirming.set(Some(tag.clone()))>
-                                                                "Delete"
-                                                            </button>
+                                                            {may_delete.then(|| view! {
+                                                                <button type="button" class="danger-outline"
+                                                                    aria-label=format!("Delete tag {}", t.name)
+                                                                    on:click=move |_| confirming.set(Some(tag.clone()))>
+                                                                    "Delete"
+                                                                </button>
+                                                            })}
                                                         </td>
                                                     </tr>
                                                 }
@@ -156,6 +212,25 @@ pub fn RepositoryPage() -> impl IntoView {
                     })
                     on_close=Callback::new(move |_| confirming.set(None))
                     error=tag_error
+                />
+            }
+        })}
+        {move || confirming_public.get().then(|| {
+            let repository = name();
+            view! {
+                <ConfirmDialog
+                    title=format!("Make {repository} public?")
+                    description=format!(
+                        "Anyone who can reach this registry will be able to pull {repository} and see its tags, without signing in. Type the repository's full name to confirm."
+                    )
+                    expected=repository.clone()
+                    field_label="Repository name"
+                    confirm_label="Make public"
+                    on_confirm=Callback::new(move |typed: String| {
+                        visibility.dispatch(SetVisibility { repository: repository.clone(), visibility: "public".into(), confirm: typed });
+                    })
+                    on_close=Callback::new(move |_| confirming_public.set(false))
+                    error=visibility_error
                 />
             }
         })}

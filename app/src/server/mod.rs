@@ -4,7 +4,8 @@
 
 use crate::model::{
     AccountRow, ActivityLog, CreatedNode, CreatedToken, ManifestDetail, MemberRow, NodeRow,
-    RepositoryRow, SessionUser, SignInRefusal, TagRow, TokenRow, TrashRow, UntaggedRow,
+    RepositoryRow, RepositoryStanding, SessionUser, SignInRefusal, TagRow, TokenRow, TrashRow,
+    UntaggedRow,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -87,18 +88,47 @@ pub trait RepositoryPort: Send + Sync {
         query: &RepositoryQuery<'_>,
         host: &str,
     ) -> Result<(Vec<RepositoryRow>, u64), Refusal>;
-    /// The tags of a repository, and the bytes it holds.
-    async fn tags(&self, user_id: i64, repository: &str) -> Result<(Vec<TagRow>, u64), Refusal>;
+    /// A page of every public repository (the Explore page), for anyone.
+    async fn explore(
+        &self,
+        query: &RepositoryQuery<'_>,
+        host: &str,
+    ) -> Result<(Vec<RepositoryRow>, u64), Refusal>;
+    /// The tags of a repository, and the bytes it holds. `user_id` is `None` for a
+    /// visitor without a session, who sees public repositories only.
+    async fn tags(
+        &self,
+        user_id: Option<i64>,
+        repository: &str,
+    ) -> Result<(Vec<TagRow>, u64), Refusal>;
     /// Manifests of a repository no tag points at (untagged images and referrers).
-    async fn untagged(&self, user_id: i64, repository: &str) -> Result<Vec<UntaggedRow>, Refusal>;
+    async fn untagged(
+        &self,
+        user_id: Option<i64>,
+        repository: &str,
+    ) -> Result<Vec<UntaggedRow>, Refusal>;
+    /// Whether the repository is public and what the caller may do to it.
+    async fn standing(
+        &self,
+        user_id: Option<i64>,
+        repository: &str,
+    ) -> Result<RepositoryStanding, Refusal>;
     /// A manifest by `repository:tag` or `repository@digest`, for the Tag page; `host`
     /// is where pull URIs point.
     async fn manifest(
         &self,
-        user_id: i64,
+        user_id: Option<i64>,
         reference: &str,
         host: &str,
     ) -> Result<ManifestDetail, Refusal>;
+    /// Makes a repository `public` (then `typed` must be its full name) or `private`.
+    async fn set_visibility(
+        &self,
+        user_id: i64,
+        repository: &str,
+        visibility: &str,
+        typed: &str,
+    ) -> Result<(), Refusal>;
     /// Deletes a repository; `typed` must be its full name.
     async fn delete_repository(
         &self,
