@@ -3,7 +3,7 @@
 
 use crate::config::{DataArgs, ServeArgs};
 use crate::domain::{
-    AccountName, NodeName, RepositoryName, Role, TokenAccess, Username, Visibility,
+    AccountName, NodeName, RepositoryName, Role, TagPattern, TokenAccess, Username, Visibility,
 };
 use crate::services::access::Caller;
 use crate::services::{Error, Services, format_rfc3339};
@@ -47,6 +47,10 @@ pub enum Command {
     /// Manage repositories.
     #[command(subcommand)]
     Repo(RepoCommand),
+    /// Manage immutable tags: tags matching a rule can be neither overwritten nor
+    /// deleted.
+    #[command(subcommand)]
+    Immutability(ImmutabilityCommand),
     /// Check the database against the store; exits 1 when something is wrong (with
     /// `--repair`: when something could not be repaired).
     Fsck {
@@ -96,6 +100,27 @@ pub enum AccountCommand {
     List,
     /// Whether the account's new repositories start public or private.
     SetDefaultVisibility { name: String, visibility: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImmutabilityCommand {
+    /// Make an account's tags matching PATTERN (a glob such as `v*`) immutable, in one
+    /// repository (its name within the account) or, without it, in all.
+    Add {
+        account: String,
+        pattern: String,
+        #[arg(long)]
+        repository: Option<String>,
+    },
+    /// Remove a rule (site admins only, in the portal).
+    Remove {
+        account: String,
+        pattern: String,
+        #[arg(long)]
+        repository: Option<String>,
+    },
+    /// An account's rules.
+    List { account: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -412,6 +437,74 @@ pub async fn run_admin(
                 json!({"name": name.as_str(), "visibility": visibility.as_str()}),
                 format!("{name} is {}", visibility.as_str()),
             );
+        }
+        Command::Immutability(ImmutabilityCommand::Add {
+            account,
+            pattern,
+            repository,
+        }) => {
+            let account = AccountName::parse(&account)?;
+            let pattern = TagPattern::parse(&pattern)?;
+            services
+                .add_immutability(operator, &account, &pattern, repository.as_deref())
+                .await?;
+            emit(
+                json_mode,
+                json!({"account": account.as_str(), "pattern": pattern.as_str(), "repository": repository}),
+                format!(
+                    "tags of {account} matching {pattern} are immutable{}",
+                    repository
+                        .as_deref()
+                        .map(|r| format!(" in {r}"))
+                        .unwrap_or_default()
+                ),
+            );
+        }
+        Command::Immutability(ImmutabilityCommand::Remove {
+            account,
+            pattern,
+            repository,
+        }) => {
+            let account = AccountName::parse(&account)?;
+            let pattern = TagPattern::parse(&pattern)?;
+            services
+                .remove_immutability(operator, &account, &pattern, repository.as_deref())
+                .await?;
+            emit(
+                json_mode,
+                json!({"account": account.as_str(), "pattern": pattern.as_str(), "repository": repository, "removed": true}),
+                format!("removed the rule {pattern} of {account}"),
+            );
+        }
+        Command::Immutability(ImmutabilityCommand::List { account }) => {
+            let account = AccountName::parse(&account)?;
+            let rules = services.immutability_rules(operator, &account).await?;
+            let rows: Vec<serde_json::Value> = rules
+                .iter()
+                .map(|r| {
+                    json!({
+                        "pattern": r.pattern,
+                        "repository": (!r.repository.is_empty()).then_some(r.repository.as_str()),
+                        "created_at": format_rfc3339(r.created_at),
+                    })
+                })
+                .collect();
+            let text = rules
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}\t{}",
+                        r.pattern,
+                        if r.repository.is_empty() {
+                            "every repository"
+                        } else {
+                            r.repository.as_str()
+                        }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            emit(json_mode, serde_json::Value::Array(rows), text);
         }
         Command::User(UserCommand::Create {
             username,

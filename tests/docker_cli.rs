@@ -157,6 +157,19 @@ fn docker_login_push_pull_as_two_tenants() {
             || err.contains("authentication required"),
         "{err}"
     );
+
+    // An immutable tag: docker prints why another image may not take it.
+    s.admin_json(&["immutability", "add", "acme", "1.*"], None);
+    assert!(text(&d.login(&host, "alice", PW).stdout).contains("Login Succeeded"));
+    let other = format!("{host}/acme/app:other");
+    make_image(&d, &other);
+    d.ok(&["tag", &other, &image]);
+    let err = d.fails(&["push", &image]);
+    assert!(
+        err.contains("the tag 1.0 of acme/app is immutable"),
+        "{err}"
+    );
+    d.ok(&["push", &other]);
 }
 
 /// Writes an OCI layout with a two-platform index; returns the index digest.

@@ -253,6 +253,11 @@ fn an_accounts_new_repositories_can_start_public() {
         None,
     );
     assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("account not found"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
 }
 
 #[test]
@@ -280,6 +285,10 @@ fn anonymous_requests_are_rate_limited_per_client() {
         anonymous_token(&s, &["repository:acme/web:pull"]).status,
         429
     );
+    // Visitors of the portal's public pages count against the same limit.
+    let explore = page(&s, "/explore", "");
+    assert_eq!(explore.status, 429);
+    assert!(explore.header("retry-after").is_some());
 
     // Callers with credentials are not counted against it.
     let alice = Client::with_bearer(&s, &token(&s, "alice", PW, &["repository:acme/web:pull"]));

@@ -42,6 +42,7 @@ const PAGES = [
   { name: 'tag', path: '/t/acme/web:1.0' },
   { name: 'trash', path: '/a/acme/trash' },
   { name: 'explore', path: '/explore' },
+  { name: 'immutability', path: '/a/acme/immutability' },
   { name: 'explore-signed-out', path: '/explore', signedOut: true },
   { name: 'repository-public-signed-out', path: '/r/acme/web', signedOut: true },
   { name: 'tag-public-signed-out', path: '/t/acme/web:1.0', signedOut: true },
@@ -84,6 +85,8 @@ before(async () => {
   await pushImage(server, ADMIN, PW, 'acme/api', 'v2');
   // acme/web is public: its pages are scanned as a visitor sees them too.
   server.admin(['repo', 'set-visibility', 'acme/web', 'public']);
+  // acme/api's v2 is immutable: its row is marked, and the rule is listed.
+  server.admin(['immutability', 'add', 'acme', 'v*', '--repository', 'api']);
   browser = await launch();
   // One sign-in whose session cookie every signed-in page reuses.
   const { page, context } = await newPage(browser);

@@ -15,6 +15,7 @@ mod m20261202_000008_add_upload_state;
 mod m20261203_000009_add_object_keys;
 mod m20261203_000010_create_shared_state;
 mod m20261203_000011_add_visibility;
+mod m20261203_000012_create_immutable_tags;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_add_object_keys::Migration),
             Box::new(m20261203_000010_create_shared_state::Migration),
             Box::new(m20261203_000011_add_visibility::Migration),
+            Box::new(m20261203_000012_create_immutable_tags::Migration),
         ]
     }
 }

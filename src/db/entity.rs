@@ -44,6 +44,23 @@ pub mod account_blobs {
     no_relations!();
 }
 
+pub mod immutable_tags {
+    use sea_orm::entity::prelude::*;
+    /// A rule: tags of the account matching `pattern` (in `repository`, named within the
+    /// account, or in all when it is empty) may be neither re-pointed nor deleted.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "immutable_tags")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub account_id: i64,
+        pub repository: String,
+        pub pattern: String,
+        pub created_at: i64,
+    }
+    no_relations!();
+}
+
 pub mod users {
     use sea_orm::entity::prelude::*;
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

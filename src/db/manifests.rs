@@ -46,6 +46,8 @@ pub struct NewManifest<'a> {
     /// Manifests (of an index) that must exist in the repository.
     pub children: &'a [String],
     pub tags: &'a [String],
+    /// Those of `tags` that are immutable: they may point nowhere else than here.
+    pub frozen: &'a [String],
     pub now: i64,
 }
 
@@ -54,6 +56,8 @@ pub struct NewManifest<'a> {
 pub enum PutManifestRefused {
     /// A referenced blob or child manifest is not in the repository.
     MissingReference(String),
+    /// An immutable tag already points at another manifest.
+    ImmutableTag(String),
 }
 
 impl Db {
@@ -193,6 +197,19 @@ impl Db {
                 .await?;
         }
 
+        // Checked after the repository's row was taken, so two pushes of one immutable
+        // tag cannot both see it free.
+        if !m.frozen.is_empty() {
+            let taken = tags::Entity::find()
+                .filter(tags::Column::RepositoryId.eq(m.repository_id))
+                .filter(tags::Column::Name.is_in(m.frozen.iter().cloned()))
+                .filter(tags::Column::ManifestId.ne(row.id))
+                .one(&txn)
+                .await?;
+            if let Some(t) = taken {
+                return Ok(Err(PutManifestRefused::ImmutableTag(t.name)));
+            }
+        }
         for tag in m.tags {
             tags::Entity::insert(tags::ActiveModel {
                 repository_id: Set(m.repository_id),
@@ -436,6 +453,7 @@ mod tests {
                 foreign_blobs: &[],
                 children: &[],
                 tags: &["v1".to_owned()],
+                frozen: &[],
                 now: 1,
             })
             .await

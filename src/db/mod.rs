@@ -10,6 +10,7 @@ mod backup;
 mod credentials;
 mod fsck;
 mod gc;
+mod immutability;
 mod leases;
 mod logins;
 mod manifests;
@@ -26,6 +27,7 @@ pub use audit::*;
 pub use credentials::*;
 pub use fsck::SizeDrift;
 pub use gc::{GcGraph, LinkCandidate, ManifestNode};
+pub use immutability::ImmutabilityRule;
 pub use manifests::*;
 pub use repositories::{
     LinkRefused, PlacedBlob, RepositorySet, RepositorySummary, StorageTotals, UploadClaim,

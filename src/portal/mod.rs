@@ -125,10 +125,33 @@ async fn sign_in_first(
     ) && SIGNED_IN_PAGES
         .iter()
         .any(|p| path.starts_with(p) || path == p.trim_end_matches('/'));
-    if page
-        && app::api::session::user_in_session(&session).await.is_none()
-        && !public_page(&services, path).await
-    {
+    let visitor = app::api::session::user_in_session(&session).await.is_none();
+    // What visitors may read (public repositories) counts against the same limit as
+    // anonymous pulls.
+    let open_to_visitors = matches!(
+        path,
+        "/explore" | "/api/explore" | "/api/repository" | "/api/manifest"
+    ) || path.starts_with("/r/")
+        || path.starts_with("/t/");
+    if visitor && open_to_visitors {
+        let client = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        if let Err(wait) = services.anonymous.admit(client) {
+            let secs = wait.as_secs().max(1);
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(axum::http::header::RETRY_AFTER, secs.to_string())],
+                format!(
+                    "Too many requests from your network. Wait {} and try again, or sign in.",
+                    app::model::human_wait(secs)
+                ),
+            )
+                .into_response();
+        }
+    }
+    if page && visitor && !public_page(&services, path).await {
         let wanted = req
             .uri()
             .path_and_query()

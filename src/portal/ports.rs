@@ -2,15 +2,15 @@
 //! people here, once; internal causes are logged.
 
 use crate::domain::{
-    AccountName, NodeName, Reference, RepositoryName, RepositoryOrder, Role, TagName, TokenAccess,
-    Username, Visibility,
+    AccountName, NodeName, Reference, RepositoryName, RepositoryOrder, Role, TagName, TagPattern,
+    TokenAccess, Username, Visibility,
 };
 use crate::services::access::Caller;
 use crate::services::{Error, Services};
 use app::model::{
-    AccountRole, AccountRow, ActivityLog, ActivityRow, CreatedNode, CreatedToken, ManifestDetail,
-    ManifestSummary, MemberRow, NodeRow, RepositoryRow, RepositoryStanding, SessionUser,
-    SignInRefusal, TagRow, TokenRow, TrashRow, UntaggedRow,
+    AccountRole, AccountRow, ActivityLog, ActivityRow, CreatedNode, CreatedToken, ImmutabilityRow,
+    ManifestDetail, ManifestSummary, MemberRow, NodeRow, RepositoryRow, RepositoryStanding,
+    SessionUser, SignInRefusal, TagRow, TokenRow, TrashRow, UntaggedRow,
 };
 use app::server::{
     AccountPort, ActivityPort, AuthPort, CredentialPort, Refusal, RepositoryPort, RepositoryQuery,
@@ -193,21 +193,23 @@ impl RepositoryPort for ServicePorts {
         repository: &str,
     ) -> Result<(Vec<TagRow>, u64), Refusal> {
         let repo = RepositoryName::parse(repository).map_err(|_| refused(user_id))?;
-        let (tags, size) = self
+        let found = self
             .0
             .repository_tags(&visitor(user_id), &repo)
             .await
             .map_err(refusal)?;
-        let rows = tags
+        let rows = found
+            .tags
             .into_iter()
             .map(|t| TagRow {
                 manifest: ManifestSummary::of(&t.digest, &t.media_type, &t.content),
+                immutable: found.immutable.contains(&t.name),
                 name: t.name,
                 pushed_at_ms: t.updated_at,
                 pulled_at_ms: self.0.last_pulled(t.manifest_id, t.pulled_at),
             })
             .collect();
-        Ok((rows, size))
+        Ok((rows, found.size))
     }
 
     async fn untagged(
@@ -536,6 +538,68 @@ impl ActivityPort for ServicePorts {
 
 #[async_trait::async_trait]
 impl AccountPort for ServicePorts {
+    async fn immutability(
+        &self,
+        user_id: i64,
+        account: &str,
+    ) -> Result<Vec<ImmutabilityRow>, Refusal> {
+        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+        let caller = person(user_id);
+        let rules = self
+            .0
+            .immutability_rules(&caller, &account)
+            .await
+            .map_err(refusal)?;
+        let removable = self
+            .0
+            .decide(
+                &caller,
+                crate::services::access::Permission::Administer,
+                crate::services::access::Resource::Site,
+            )
+            .await
+            .is_ok();
+        Ok(rules
+            .into_iter()
+            .map(|r| ImmutabilityRow {
+                pattern: r.pattern,
+                repository: (!r.repository.is_empty()).then_some(r.repository),
+                created_at_ms: r.created_at,
+                removable,
+            })
+            .collect())
+    }
+
+    async fn add_immutability(
+        &self,
+        user_id: i64,
+        account: &str,
+        pattern: &str,
+        repository: &str,
+    ) -> Result<(), Refusal> {
+        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+        let pattern = TagPattern::parse(pattern.trim()).map_err(|e| e.0)?;
+        self.0
+            .add_immutability(&person(user_id), &account, &pattern, Some(repository))
+            .await
+            .map_err(refusal)
+    }
+
+    async fn remove_immutability(
+        &self,
+        user_id: i64,
+        account: &str,
+        pattern: &str,
+        repository: &str,
+    ) -> Result<(), Refusal> {
+        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+        let pattern = TagPattern::parse(pattern).map_err(|e| e.0)?;
+        self.0
+            .remove_immutability(&person(user_id), &account, &pattern, Some(repository))
+            .await
+            .map_err(refusal)
+    }
+
     async fn members(&self, user_id: i64, account: &str) -> Result<Vec<MemberRow>, Refusal> {
         let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
         Ok(self

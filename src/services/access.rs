@@ -81,7 +81,8 @@ impl Held {
 pub struct Grant {
     /// The account the resource belongs to; `None` for the site.
     pub account: Option<Account>,
-    /// The name audit events carry: the username, `account+node`, or `cli`.
+    /// The name audit events carry: the username, `cli` for the operator, or for
+    /// nodes and anonymous callers (who change nothing) a description.
     pub actor: String,
 }
 
@@ -133,7 +134,8 @@ impl Standing {
         match (self, permission) {
             (Standing::Nothing, _) => false,
             (Standing::Operator, _) => true,
-            (Standing::Node, p) => matches!(p, Permission::Pull | Permission::View),
+            // Nodes pull; seeing an account's pages is for people.
+            (Standing::Node, p) => p == Permission::Pull,
             (Standing::Role(_, _), Permission::View) => true,
             (Standing::Role(role, ceiling), Permission::Administer) => {
                 role == Role::Admin && capped(ceiling, Action::Delete)
@@ -192,7 +194,11 @@ impl Services {
             },
         };
         let Some(account) = account else {
-            return Err(refused());
+            // The operator is told what is missing; anyone else learns nothing.
+            return Err(match caller {
+                Caller::Operator => Error::NotFound(super::Thing::Account),
+                _ => refused(),
+            });
         };
         let allowed = self
             .standing(caller, user.as_ref(), &account)
@@ -440,6 +446,7 @@ mod tests {
         assert!(Standing::Role(Role::Read, Some(TokenAccess::Delete)).allows(Permission::View));
         assert!(!Standing::Role(Role::Read, None).allows(Permission::Push));
         assert!(Standing::Node.allows(Permission::Pull));
+        assert!(!Standing::Node.allows(Permission::View));
         assert!(!Standing::Node.allows(Permission::Push));
         assert!(!Standing::Nothing.allows(Permission::View));
         assert!(Standing::Operator.allows(Permission::Administer));

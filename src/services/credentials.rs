@@ -349,13 +349,11 @@ impl Services {
             .await?)
     }
 
-    /// Revokes a node of the named account (refused for any other credential).
+    /// Revokes a node of the named account (refused for any other credential), for
+    /// its admins. Who may not is refused before anything is looked up, so that no one
+    /// learns which credentials exist.
     pub async fn revoke_node(&self, caller: &Caller, account: &AccountName, id: i64) -> Result<()> {
-        let a = self
-            .db
-            .account_by_name(account.as_str())
-            .await?
-            .ok_or(Error::Forbidden)?;
+        let (a, _) = self.administered(caller, account).await?;
         let c = self
             .db
             .credential_by_id(id)
@@ -495,7 +493,8 @@ impl Services {
                 // An unreadable level fails closed, to the least access.
                 ceiling: Some(TokenAccess::parse(&c.access).unwrap_or(TokenAccess::Pull)),
                 only_account_id: if c.kind == CredentialKind::Login.as_str() {
-                    // A Docker Login button credential without its account works nowhere.
+                    // A Docker Login button credential without its account works in no
+                    // account (public repositories it may pull, as anyone may).
                     Some(c.account_id.unwrap_or(-1))
                 } else {
                     None

@@ -155,6 +155,7 @@ impl Services {
         );
         let tag_names: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
         let subject = parsed.subject.as_ref().map(Digest::to_string);
+        let frozen = self.frozen_tags(r.account_id, repo, &tag_names).await?;
         let stored = self
             .db
             .put_manifest(NewManifest {
@@ -168,11 +169,18 @@ impl Services {
                 foreign_blobs: &foreign,
                 children: &children,
                 tags: &tag_names,
+                frozen: &frozen,
                 now: now_ms(),
             })
             .await?;
-        if let Err(PutManifestRefused::MissingReference(d)) = stored {
-            return Err(Error::Invalid(Invalid::ManifestReference(d)));
+        match stored {
+            Err(PutManifestRefused::MissingReference(d)) => {
+                return Err(Error::Invalid(Invalid::ManifestReference(d)));
+            }
+            Err(PutManifestRefused::ImmutableTag(t)) => {
+                return Err(super::immutability::immutable(repo, &t));
+            }
+            Ok(_) => {}
         }
         let detail = if tag_names.is_empty() {
             digest.to_string()
@@ -211,7 +219,8 @@ impl Services {
         m.ok_or(Error::NotFound(Thing::Manifest))
     }
 
-    /// Deletes a tag, or a manifest with every tag pointing at it.
+    /// Deletes a tag, or a manifest with every tag pointing at it; refused when the
+    /// tag, or one pointing at the manifest, is immutable.
     pub async fn delete_manifest(
         &self,
         repo: &RepositoryName,
@@ -222,6 +231,15 @@ impl Services {
             .repository(repo)
             .await
             .map_err(|_| Error::NotFound(Thing::Manifest))?;
+        let tags = match reference {
+            Reference::Tag(t) => vec![t.to_string()],
+            Reference::Digest(_) => match self.manifest(repo, reference).await {
+                Ok(m) => self.db.tags_of_manifest(m.id).await?,
+                Err(Error::NotFound(_)) => vec![],
+                Err(e) => return Err(e),
+            },
+        };
+        self.refuse_frozen(r.account_id, repo, &tags).await?;
         let gone = match reference {
             Reference::Tag(t) => self.remove_tag(&r, t, actor).await?,
             Reference::Digest(d) => self.db.delete_manifest(r.id, &d.to_string()).await?,

@@ -10,6 +10,7 @@ pub mod changes;
 pub mod credentials;
 pub mod fsck;
 pub mod gc;
+pub mod immutability;
 pub mod limiter;
 pub mod manifests;
 pub mod members;
@@ -66,6 +67,7 @@ pub enum Thing {
     Blob,
     Manifest,
     Upload,
+    Rule,
 }
 
 impl std::fmt::Display for Thing {
@@ -78,6 +80,7 @@ impl std::fmt::Display for Thing {
             Thing::Blob => "blob",
             Thing::Manifest => "manifest",
             Thing::Upload => "upload",
+            Thing::Rule => "rule",
         })
     }
 }

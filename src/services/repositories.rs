@@ -56,6 +56,15 @@ impl Services {
     }
 }
 
+/// A repository's tags as its page shows them.
+pub struct RepositoryTags {
+    pub tags: Vec<crate::db::TagDetail>,
+    /// Bytes of the distinct blobs it holds.
+    pub size: u64,
+    /// The names of its immutable tags.
+    pub immutable: std::collections::HashSet<String>,
+}
+
 /// Whether a repository is public and what a caller may do to it.
 pub struct RepositoryRights {
     pub public: bool,
@@ -209,16 +218,28 @@ impl Services {
 }
 
 impl Services {
-    /// The tags of a repository the caller may pull, with their manifests.
+    /// The tags of a repository the caller may pull, with their manifests, the bytes
+    /// it holds and which of its tags are immutable.
     pub async fn repository_tags(
         &self,
         caller: &Caller,
         repo: &RepositoryName,
-    ) -> Result<(Vec<crate::db::TagDetail>, u64)> {
+    ) -> Result<RepositoryTags> {
         self.decide(caller, Permission::Pull, Resource::Repository(repo))
             .await?;
         let r = self.repository(repo).await?;
-        Ok((self.db.tag_details(r.id).await?, r.size_bytes.max(0) as u64))
+        let tags = self.db.tag_details(r.id).await?;
+        let names: Vec<String> = tags.iter().map(|t| t.name.clone()).collect();
+        let immutable = self
+            .frozen_tags(r.account_id, repo, &names)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(RepositoryTags {
+            tags,
+            size: r.size_bytes.max(0) as u64,
+            immutable,
+        })
     }
 
     /// Manifests of a repository the caller may pull that no tag points at (untagged
@@ -356,7 +377,10 @@ impl Services {
         }
         let mut found = Vec::with_capacity(repos.len());
         for (repo, actor) in repos.iter().zip(actors) {
-            found.push((self.repository(repo).await?, actor));
+            let r = self.repository(repo).await?;
+            let tags = self.db.tag_names(r.id, None, i64::MAX as u64).await?;
+            self.refuse_frozen(r.account_id, repo, &tags).await?;
+            found.push((r, actor));
         }
         for (repo, (r, actor)) in repos.iter().zip(found) {
             self.remove_repository(&r, &actor).await?;

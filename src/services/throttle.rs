@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 /// Anonymous requests per minute per client network unless configured.
 pub const DEFAULT_ANONYMOUS_RATE: u32 = 600;
 
-/// Buckets kept before full ones are forgotten.
-const PRUNE_ABOVE: usize = 10_000;
+/// Buckets kept at most: beyond it, full ones are forgotten, then the least recently
+/// used, down to half, so memory stays bounded and the scan is rare.
+const MOST_BUCKETS: usize = 10_000;
 
 pub struct AnonymousThrottle {
     per_minute: u32,
@@ -52,10 +53,16 @@ impl AnonymousThrottle {
         let Ok(mut buckets) = self.buckets.lock() else {
             return Ok(());
         };
-        if buckets.len() > PRUNE_ABOVE {
+        if buckets.len() >= MOST_BUCKETS {
             buckets.retain(|_, b| {
                 b.tokens + now.duration_since(b.at).as_secs_f64() * per_second < capacity
             });
+            if buckets.len() > MOST_BUCKETS / 2 {
+                let mut ages: Vec<Instant> = buckets.values().map(|b| b.at).collect();
+                ages.sort_unstable();
+                let cutoff = ages[ages.len() - MOST_BUCKETS / 2];
+                buckets.retain(|_, b| b.at >= cutoff);
+            }
         }
         let bucket = buckets.entry(network).or_insert(Bucket {
             tokens: capacity,
@@ -106,6 +113,19 @@ mod tests {
             t.admit_at(Some(a), start + Duration::from_millis(1200))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn memory_stays_bounded() {
+        let t = AnonymousThrottle::new(60);
+        let start = Instant::now();
+        for i in 0..(3 * MOST_BUCKETS as u32) {
+            let ip = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            let at = start + Duration::from_millis(u64::from(i));
+            assert!(t.admit_at(Some(ip), at).is_ok());
+        }
+        let kept = t.buckets.lock().unwrap().len();
+        assert!(kept <= MOST_BUCKETS, "{kept} buckets");
     }
 
     #[test]

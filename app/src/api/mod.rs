@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod activity;
 pub mod credentials;
+pub mod immutability;
 pub mod repositories;
 pub mod session;
 

@@ -163,6 +163,9 @@ pub struct TagRow {
     pub manifest: ManifestSummary,
     pub pushed_at_ms: i64,
     pub pulled_at_ms: Option<i64>,
+    /// A rule of its account makes it immutable: it can be neither overwritten nor
+    /// deleted.
+    pub immutable: bool,
 }
 
 /// A manifest no tag points at: an untagged image or a referrer.
@@ -198,6 +201,17 @@ pub struct RepositoryStanding {
     pub may_delete: bool,
     /// May delete it or change its visibility (an admin of its account).
     pub may_administer: bool,
+}
+
+/// An immutability rule, on the Immutable tags page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImmutabilityRow {
+    pub pattern: String,
+    /// The repository within the account; `None` for every repository.
+    pub repository: Option<String>,
+    pub created_at_ms: i64,
+    /// Whether the person looking may remove it (site admins).
+    pub removable: bool,
 }
 
 /// A member of an account, on the Members page.

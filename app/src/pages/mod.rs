@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod activity;
 pub mod explore;
 pub mod home;
+pub mod immutability;
 pub mod members;
 pub mod nodes;
 pub mod not_found;

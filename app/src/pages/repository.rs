@@ -155,7 +155,10 @@ pub fn RepositoryPage() -> impl IntoView {
                                                 let tag = t.name.clone();
                                                 view! {
                                                     <tr>
-                                                        <td class="name"><a href=format!("/t/{}:{}", repo, t.name)>{t.name.clone()}</a></td>
+                                                        <td class="name"><a href=format!("/t/{}:{}", repo, t.name)>{t.name.clone()}</a>
+                                                            {t.immutable.then(|| view! {
+                                                                <span class="visibility immutable" title="This tag can be neither overwritten nor deleted.">"immutable"</span>
+                                                            })}</td>
                                                         <td><Digest digest=t.manifest.digest.clone()/></td>
                                                         <td>{t.manifest.kind.clone()}</td>
                                                         <td>{platforms(&t.manifest.platforms)}</td>
@@ -166,7 +169,7 @@ pub fn RepositoryPage() -> impl IntoView {
                                                             None => view! { <span class="muted">"never"</span> }.into_any(),
                                                         }}</td>
                                                         <td>
-                                                            {may_delete.then(|| view! {
+                                                            {(may_delete && !t.immutable).then(|| view! {
                                                                 <button type="button" class="danger-outline"
                                                                     aria-label=format!("Delete tag {}", t.name)
                                                                     on:click=move |_| confirming.set(Some(tag.clone()))>

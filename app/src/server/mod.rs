@@ -3,9 +3,9 @@
 //! never sees the services themselves.
 
 use crate::model::{
-    AccountRow, ActivityLog, CreatedNode, CreatedToken, ManifestDetail, MemberRow, NodeRow,
-    RepositoryRow, RepositoryStanding, SessionUser, SignInRefusal, TagRow, TokenRow, TrashRow,
-    UntaggedRow,
+    AccountRow, ActivityLog, CreatedNode, CreatedToken, ImmutabilityRow, ManifestDetail, MemberRow,
+    NodeRow, RepositoryRow, RepositoryStanding, SessionUser, SignInRefusal, TagRow, TokenRow,
+    TrashRow, UntaggedRow,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -198,6 +198,28 @@ pub trait ActivityPort: Send + Sync {
 
 #[async_trait::async_trait]
 pub trait AccountPort: Send + Sync {
+    /// An account's immutability rules (for its members).
+    async fn immutability(
+        &self,
+        user_id: i64,
+        account: &str,
+    ) -> Result<Vec<ImmutabilityRow>, Refusal>;
+    /// Adds a rule (account admins); `repository` empty for all.
+    async fn add_immutability(
+        &self,
+        user_id: i64,
+        account: &str,
+        pattern: &str,
+        repository: &str,
+    ) -> Result<(), Refusal>;
+    /// Removes a rule (site admins).
+    async fn remove_immutability(
+        &self,
+        user_id: i64,
+        account: &str,
+        pattern: &str,
+        repository: &str,
+    ) -> Result<(), Refusal>;
     /// The members of an account (for its admins).
     async fn members(&self, user_id: i64, account: &str) -> Result<Vec<MemberRow>, Refusal>;
     /// Adds a person or changes their role; `password` creates a user who has none.

@@ -1,0 +1,64 @@
+//! Immutability rules of accounts.
+
+use super::entity::immutable_tags;
+use super::{Db, DbError, DbResult};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+/// An immutability rule.
+pub type ImmutabilityRule = immutable_tags::Model;
+
+impl Db {
+    /// Adds a rule; `Conflict` when the account has it already.
+    pub async fn add_immutability_rule(
+        &self,
+        account_id: i64,
+        repository: &str,
+        pattern: &str,
+        now: i64,
+    ) -> DbResult<()> {
+        let inserted = immutable_tags::Entity::insert(immutable_tags::ActiveModel {
+            account_id: Set(account_id),
+            repository: Set(repository.to_owned()),
+            pattern: Set(pattern.to_owned()),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .on_conflict_do_nothing_on([
+            immutable_tags::Column::AccountId,
+            immutable_tags::Column::Repository,
+            immutable_tags::Column::Pattern,
+        ])
+        .exec_without_returning(&self.conn)
+        .await?;
+        match inserted {
+            sea_orm::TryInsertResult::Inserted(n) if n > 0 => Ok(()),
+            _ => Err(DbError::Conflict),
+        }
+    }
+
+    /// Removes a rule; false when there was none.
+    pub async fn remove_immutability_rule(
+        &self,
+        account_id: i64,
+        repository: &str,
+        pattern: &str,
+    ) -> DbResult<bool> {
+        let r = immutable_tags::Entity::delete_many()
+            .filter(immutable_tags::Column::AccountId.eq(account_id))
+            .filter(immutable_tags::Column::Repository.eq(repository))
+            .filter(immutable_tags::Column::Pattern.eq(pattern))
+            .exec(&self.conn)
+            .await?;
+        Ok(r.rows_affected > 0)
+    }
+
+    /// An account's rules, by repository then pattern.
+    pub async fn immutability_rules(&self, account_id: i64) -> DbResult<Vec<ImmutabilityRule>> {
+        Ok(immutable_tags::Entity::find()
+            .filter(immutable_tags::Column::AccountId.eq(account_id))
+            .order_by_asc(immutable_tags::Column::Repository)
+            .order_by_asc(immutable_tags::Column::Pattern)
+            .all(&self.read)
+            .await?)
+    }
+}
