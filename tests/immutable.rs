@@ -104,6 +104,11 @@ fn immutable_tags_are_neither_overwritten_nor_deleted() {
     assert_eq!(put(&c, "acme/tool", "v1.0", &tool_two).status, 201);
 
     // Deleting it by tag, or the manifest it points at by digest, is refused.
+    let unknown = c.send("DELETE", "/v2/acme/app/manifests/v9", &[], None);
+    assert_eq!(
+        (unknown.status, unknown.error_code().as_str()),
+        (404, "MANIFEST_UNKNOWN")
+    );
     let by_tag = c.send("DELETE", "/v2/acme/app/manifests/v1.0", &[], None);
     assert_eq!(
         (by_tag.status, by_tag.error_code().as_str()),

@@ -1,11 +1,44 @@
 //! Immutability rules of accounts.
 
-use super::entity::immutable_tags;
+use super::entity::{immutable_tags, tags};
 use super::{Db, DbError, DbResult};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use crate::domain::TagPattern;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 /// An immutability rule.
 pub type ImmutabilityRule = immutable_tags::Model;
+
+/// A deletion refused because it would remove this immutable tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrozenTag(pub String);
+
+/// The first tag of the repository (of one manifest, when given) that a pattern
+/// matches. Run inside the deleting transaction, after it took the repository's row,
+/// so a tag pushed meanwhile is seen.
+pub(super) async fn frozen_tag_in(
+    c: &impl ConnectionTrait,
+    repository_id: i64,
+    manifest_id: Option<i64>,
+    frozen: &[TagPattern],
+) -> DbResult<Option<FrozenTag>> {
+    if frozen.is_empty() {
+        return Ok(None);
+    }
+    let mut q = tags::Entity::find()
+        .select_only()
+        .column(tags::Column::Name)
+        .filter(tags::Column::RepositoryId.eq(repository_id));
+    if let Some(m) = manifest_id {
+        q = q.filter(tags::Column::ManifestId.eq(m));
+    }
+    let names: Vec<String> = q.into_tuple().all(c).await?;
+    Ok(names
+        .into_iter()
+        .find(|n| frozen.iter().any(|p| p.matches(n)))
+        .map(FrozenTag))
+}
 
 impl Db {
     /// Adds a rule; `Conflict` when the account has it already.

@@ -230,8 +230,14 @@ impl Db {
         Ok(Ok(row))
     }
 
-    /// Deletes a manifest and every tag that points at it; false when it was not there.
-    pub async fn delete_manifest(&self, repository_id: i64, digest: &str) -> DbResult<bool> {
+    /// Deletes a manifest and every tag that points at it; false when it was not there,
+    /// refused when one of those tags matches a `frozen` pattern.
+    pub async fn delete_manifest(
+        &self,
+        repository_id: i64,
+        digest: &str,
+        frozen: &[crate::domain::TagPattern],
+    ) -> DbResult<Result<bool, super::FrozenTag>> {
         let txn = self.conn.begin().await?;
         super::repositories::lock_repository(&txn, repository_id).await?;
         let Some(row) = manifests::Entity::find()
@@ -240,8 +246,13 @@ impl Db {
             .one(&txn)
             .await?
         else {
-            return Ok(false);
+            return Ok(Ok(false));
         };
+        if let Some(tag) =
+            super::immutability::frozen_tag_in(&txn, repository_id, Some(row.id), frozen).await?
+        {
+            return Ok(Err(tag));
+        }
         tags::Entity::delete_many()
             .filter(tags::Column::ManifestId.eq(row.id))
             .exec(&txn)
@@ -252,7 +263,7 @@ impl Db {
             .await?;
         manifests::Entity::delete_by_id(row.id).exec(&txn).await?;
         txn.commit().await?;
-        Ok(true)
+        Ok(Ok(true))
     }
 
     pub async fn delete_tag(&self, repository_id: i64, name: &str) -> DbResult<bool> {

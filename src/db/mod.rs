@@ -27,7 +27,7 @@ pub use audit::*;
 pub use credentials::*;
 pub use fsck::SizeDrift;
 pub use gc::{GcGraph, LinkCandidate, ManifestNode};
-pub use immutability::ImmutabilityRule;
+pub use immutability::{FrozenTag, ImmutabilityRule};
 pub use manifests::*;
 pub use repositories::{
     LinkRefused, PlacedBlob, RepositorySet, RepositorySummary, StorageTotals, UploadClaim,

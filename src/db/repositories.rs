@@ -451,7 +451,11 @@ impl Db {
 impl Db {
     /// Deletes a repository with its tags, manifests, blob links and uploads (the
     /// foreign keys cascade); false when it was not there.
-    pub async fn delete_repository(&self, repository_id: i64) -> DbResult<bool> {
+    pub async fn delete_repository(
+        &self,
+        repository_id: i64,
+        frozen: &[crate::domain::TagPattern],
+    ) -> DbResult<Result<bool, super::FrozenTag>> {
         let txn = self.conn.begin().await?;
         lock_repository(&txn, repository_id).await?;
         if repositories::Entity::find_by_id(repository_id)
@@ -459,14 +463,19 @@ impl Db {
             .await?
             .is_none()
         {
-            return Ok(false);
+            return Ok(Ok(false));
+        }
+        if let Some(tag) =
+            super::immutability::frozen_tag_in(&txn, repository_id, None, frozen).await?
+        {
+            return Ok(Err(tag));
         }
         super::usage::links_removing(&txn, repository_id, None).await?;
         let res = repositories::Entity::delete_by_id(repository_id)
             .exec(&txn)
             .await?;
         txn.commit().await?;
-        Ok(res.rows_affected > 0)
+        Ok(Ok(res.rows_affected > 0))
     }
 }
 

@@ -98,12 +98,14 @@ impl Db {
     }
 
     /// Moves a whole repository to the trash: its rows are copied into the entry and
-    /// deleted, its blobs stay for as long as the trash holds it.
+    /// deleted, its blobs stay for as long as the trash holds it. Refused when one of
+    /// its tags matches a `frozen` pattern.
     pub async fn trash_repository(
         &self,
         repository: &Repository,
         d: &Deletion<'_>,
-    ) -> DbResult<bool> {
+        frozen: &[crate::domain::TagPattern],
+    ) -> DbResult<Result<bool, super::FrozenTag>> {
         let txn = self.conn.begin().await?;
         // Write first, so the reads below are under the write lock.
         super::repositories::lock_repository(&txn, repository.id).await?;
@@ -111,8 +113,13 @@ impl Db {
             .one(&txn)
             .await?
         else {
-            return Ok(false);
+            return Ok(Ok(false));
         };
+        if let Some(tag) =
+            super::immutability::frozen_tag_in(&txn, repository.id, None, frozen).await?
+        {
+            return Ok(Err(tag));
+        }
         let rows = manifests::Entity::find()
             .filter(manifests::Column::RepositoryId.eq(repository.id))
             .all(&txn)
@@ -234,7 +241,7 @@ impl Db {
             .exec(&txn)
             .await?;
         txn.commit().await?;
-        Ok(true)
+        Ok(Ok(true))
     }
 
     /// An account's trash, newest first.
@@ -569,7 +576,10 @@ mod tests {
             now: 2,
             expires_at: 1_000,
         };
-        assert!(db.trash_repository(&repo, &deletion).await.unwrap());
+        assert_eq!(
+            db.trash_repository(&repo, &deletion, &[]).await.unwrap(),
+            Ok(true)
+        );
         assert_eq!(used().await, 0);
         assert!(db.repository_by_name("acme/big").await.unwrap().is_none());
         let entries = db.trash_entries(account.id).await.unwrap();

@@ -125,7 +125,6 @@ async fn sign_in_first(
     ) && SIGNED_IN_PAGES
         .iter()
         .any(|p| path.starts_with(p) || path == p.trim_end_matches('/'));
-    let visitor = app::api::session::user_in_session(&session).await.is_none();
     // What visitors may read (public repositories) counts against the same limit as
     // anonymous pulls.
     let open_to_visitors = matches!(
@@ -133,6 +132,10 @@ async fn sign_in_first(
         "/explore" | "/api/explore" | "/api/repository" | "/api/manifest"
     ) || path.starts_with("/r/")
         || path.starts_with("/t/");
+    if !page && !open_to_visitors {
+        return next.run(req).await;
+    }
+    let visitor = app::api::session::user_in_session(&session).await.is_none();
     if visitor && open_to_visitors {
         let client = req
             .extensions()

@@ -252,8 +252,9 @@ impl Services {
         })
     }
 
-    /// Whether the repository exists and is public.
-    async fn is_public(&self, repository: &RepositoryName) -> Result<bool> {
+    /// Whether the repository exists and is public: what a grant that came only from
+    /// its being public is checked against again, in one query.
+    pub async fn is_public(&self, repository: &RepositoryName) -> Result<bool> {
         Ok(self
             .db
             .repository_by_name(repository.as_str())

@@ -354,14 +354,12 @@ impl Services {
     /// learns which credentials exist.
     pub async fn revoke_node(&self, caller: &Caller, account: &AccountName, id: i64) -> Result<()> {
         let (a, _) = self.administered(caller, account).await?;
-        let c = self
-            .db
+        // A missing id and another account's credential are refused alike.
+        self.db
             .credential_by_id(id)
             .await?
-            .ok_or(Error::NotFound(Thing::Credential))?;
-        if c.account_id != Some(a.id) || c.kind != CredentialKind::Node.as_str() {
-            return Err(Error::Forbidden);
-        }
+            .filter(|c| c.account_id == Some(a.id) && c.kind == CredentialKind::Node.as_str())
+            .ok_or(Error::Forbidden)?;
         self.revoke_credential(caller, id).await.map(|_| ())
     }
 

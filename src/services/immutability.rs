@@ -90,6 +90,24 @@ impl Services {
         Ok(self.db.immutability_rules(a.id).await?)
     }
 
+    /// The patterns of the account's rules that apply to the repository.
+    pub(super) async fn immutability_patterns(
+        &self,
+        account_id: i64,
+        repository: &RepositoryName,
+    ) -> Result<Vec<TagPattern>> {
+        let rules = self.db.immutability_rules(account_id).await?;
+        let within = repository
+            .as_str()
+            .split_once('/')
+            .map_or("", |(_, rest)| rest);
+        Ok(rules
+            .iter()
+            .filter(|r| r.repository.is_empty() || r.repository == within)
+            .filter_map(|r| TagPattern::parse(&r.pattern).ok())
+            .collect())
+    }
+
     /// Those of `tags` of the repository that a rule of its account makes immutable.
     pub async fn frozen_tags(
         &self,
@@ -100,16 +118,7 @@ impl Services {
         if tags.is_empty() {
             return Ok(vec![]);
         }
-        let rules = self.db.immutability_rules(account_id).await?;
-        let within = repository
-            .as_str()
-            .split_once('/')
-            .map_or("", |(_, rest)| rest);
-        let applying: Vec<TagPattern> = rules
-            .iter()
-            .filter(|r| r.repository.is_empty() || r.repository == within)
-            .filter_map(|r| TagPattern::parse(&r.pattern).ok())
-            .collect();
+        let applying = self.immutability_patterns(account_id, repository).await?;
         Ok(tags
             .iter()
             .filter(|t| applying.iter().any(|p| p.matches(t)))

@@ -231,18 +231,28 @@ impl Services {
             .repository(repo)
             .await
             .map_err(|_| Error::NotFound(Thing::Manifest))?;
-        let tags = match reference {
-            Reference::Tag(t) => vec![t.to_string()],
-            Reference::Digest(_) => match self.manifest(repo, reference).await {
-                Ok(m) => self.db.tags_of_manifest(m.id).await?,
-                Err(Error::NotFound(_)) => vec![],
-                Err(e) => return Err(e),
-            },
-        };
-        self.refuse_frozen(r.account_id, repo, &tags).await?;
         let gone = match reference {
-            Reference::Tag(t) => self.remove_tag(&r, t, actor).await?,
-            Reference::Digest(d) => self.db.delete_manifest(r.id, &d.to_string()).await?,
+            Reference::Tag(t) => {
+                // A tag that is not there is unknown, immutable or not.
+                if self
+                    .db
+                    .manifest_by_repository_tag(repo.as_str(), t.as_str())
+                    .await?
+                    .is_none()
+                {
+                    return Err(Error::NotFound(Thing::Manifest));
+                }
+                self.refuse_frozen(r.account_id, repo, &[t.to_string()])
+                    .await?;
+                self.remove_tag(&r, t, actor).await?
+            }
+            Reference::Digest(d) => {
+                let frozen = self.immutability_patterns(r.account_id, repo).await?;
+                self.db
+                    .delete_manifest(r.id, &d.to_string(), &frozen)
+                    .await?
+                    .map_err(|t| super::immutability::immutable(repo, &t.0))?
+            }
         };
         if !gone {
             return Err(Error::NotFound(Thing::Manifest));

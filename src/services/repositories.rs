@@ -377,13 +377,10 @@ impl Services {
         }
         let mut found = Vec::with_capacity(repos.len());
         for (repo, actor) in repos.iter().zip(actors) {
-            let r = self.repository(repo).await?;
-            let tags = self.db.tag_names(r.id, None, i64::MAX as u64).await?;
-            self.refuse_frozen(r.account_id, repo, &tags).await?;
-            found.push((r, actor));
+            found.push((self.repository(repo).await?, actor));
         }
         for (repo, (r, actor)) in repos.iter().zip(found) {
-            self.remove_repository(&r, &actor).await?;
+            self.remove_repository(&r, repo, &actor).await?;
             self.audit(
                 Some(r.account_id),
                 &actor,

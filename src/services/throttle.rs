@@ -116,16 +116,26 @@ mod tests {
     }
 
     #[test]
-    fn memory_stays_bounded() {
+    fn memory_stays_bounded_by_forgetting_the_least_recently_used() {
         let t = AnonymousThrottle::new(60);
         let start = Instant::now();
+        let ip = |i: u32| IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+        // A microsecond apart, no bucket fills up again: only the age can choose.
         for i in 0..(3 * MOST_BUCKETS as u32) {
-            let ip = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
-            let at = start + Duration::from_millis(u64::from(i));
-            assert!(t.admit_at(Some(ip), at).is_ok());
+            let at = start + Duration::from_micros(u64::from(i));
+            assert!(t.admit_at(Some(ip(i)), at).is_ok());
         }
-        let kept = t.buckets.lock().unwrap().len();
-        assert!(kept <= MOST_BUCKETS, "{kept} buckets");
+        let buckets = t.buckets.lock().unwrap();
+        assert!(buckets.len() <= MOST_BUCKETS, "{} buckets", buckets.len());
+        assert!(
+            !buckets.contains_key(&Network::of(ip(0))),
+            "the oldest is kept"
+        );
+        let newest = ip(3 * MOST_BUCKETS as u32 - 1);
+        assert!(
+            buckets.contains_key(&Network::of(newest)),
+            "the newest is gone"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use super::access::{Caller, Permission, Resource};
 use super::{Error, Invalid, Result, Services, now_ms};
 use crate::db::{Deletion, Repository, TrashEntry};
-use crate::domain::{AccountName, TagName};
+use crate::domain::{AccountName, RepositoryName, TagName};
 
 impl Services {
     /// Removes a tag from every read path; kept in the trash when there is one.
@@ -33,18 +33,25 @@ impl Services {
     }
 
     /// Removes a repository from every read path; kept in the trash when there is one.
+    /// Removes a whole repository (to the trash when there is one); refused when one
+    /// of its tags is immutable, checked in the removing transaction.
     pub(super) async fn remove_repository(
         &self,
         repository: &Repository,
+        name: &RepositoryName,
         actor: &str,
     ) -> Result<bool> {
-        if self.lifecycle.trash_retention.is_zero() {
-            return Ok(self.db.delete_repository(repository.id).await?);
-        }
-        Ok(self
-            .db
-            .trash_repository(repository, &self.deletion(actor))
-            .await?)
+        let frozen = self
+            .immutability_patterns(repository.account_id, name)
+            .await?;
+        let removed = if self.lifecycle.trash_retention.is_zero() {
+            self.db.delete_repository(repository.id, &frozen).await?
+        } else {
+            self.db
+                .trash_repository(repository, &self.deletion(actor), &frozen)
+                .await?
+        };
+        removed.map_err(|t| super::immutability::immutable(name, &t.0))
     }
 
     fn deletion<'a>(&self, actor: &'a str) -> Deletion<'a> {
