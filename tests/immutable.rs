@@ -122,6 +122,37 @@ fn immutable_tags_are_neither_overwritten_nor_deleted() {
     );
     assert_eq!(by_digest.status, 403, "{}", by_digest.text());
     assert!(by_digest.text().contains("immutable"));
+    // Nor can a platform's manifest that an immutable index lists go by its digest.
+    let child = image_manifest(&c, "acme/app", b"arm layer");
+    let child_digest = sha256(&child);
+    assert_eq!(put(&c, "acme/app", &child_digest, &child).status, 201);
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": child_digest, "size": child.len(),
+            "platform": {"architecture": "arm64", "os": "linux"}}],
+    }))
+    .unwrap();
+    let r = c.send(
+        "PUT",
+        "/v2/acme/app/manifests/v2.0",
+        &[("Content-Type", "application/vnd.oci.image.index.v1+json")],
+        Some(&index),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = c.send(
+        "DELETE",
+        &format!("/v2/acme/app/manifests/{child_digest}"),
+        &[],
+        None,
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(
+        r.text().contains("the tag v2.0 of acme/app is immutable"),
+        "{}",
+        r.text()
+    );
     // The manifest of the free tag goes.
     assert_eq!(
         c.send(

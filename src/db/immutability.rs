@@ -4,7 +4,8 @@ use super::entity::{immutable_tags, tags};
 use super::{Db, DbError, DbResult};
 use crate::domain::TagPattern;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Set,
 };
 
 /// An immutability rule.
@@ -14,15 +15,18 @@ pub type ImmutabilityRule = immutable_tags::Model;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrozenTag(pub String);
 
-/// The first tag of the repository (of one manifest, when given) that a pattern
-/// matches. Run inside the deleting transaction, after it took the repository's row,
-/// so a tag pushed meanwhile is seen.
+/// The first tag of the repository that a pattern matches: of any manifest, or, given
+/// one, of that manifest or of an index listing it (deleting a platform's manifest
+/// would break the image the tag names). Run inside the deleting transaction, after it
+/// took the repository's row, so a tag pushed meanwhile is seen.
 pub(super) async fn frozen_tag_in(
     c: &impl ConnectionTrait,
     repository_id: i64,
-    manifest_id: Option<i64>,
+    manifest: Option<(i64, &str)>,
     frozen: &[TagPattern],
 ) -> DbResult<Option<FrozenTag>> {
+    use super::entity::{manifest_references, manifests};
+    use sea_orm::sea_query::Condition;
     if frozen.is_empty() {
         return Ok(None);
     }
@@ -30,8 +34,27 @@ pub(super) async fn frozen_tag_in(
         .select_only()
         .column(tags::Column::Name)
         .filter(tags::Column::RepositoryId.eq(repository_id));
-    if let Some(m) = manifest_id {
-        q = q.filter(tags::Column::ManifestId.eq(m));
+    if let Some((id, digest)) = manifest {
+        let listing_it = manifest_references::Entity::find()
+            .select_only()
+            .column(manifest_references::Column::ManifestId)
+            .filter(manifest_references::Column::Digest.eq(digest))
+            .filter(manifest_references::Column::Kind.eq("manifest"))
+            .filter(
+                manifest_references::Column::ManifestId.in_subquery(
+                    manifests::Entity::find()
+                        .select_only()
+                        .column(manifests::Column::Id)
+                        .filter(manifests::Column::RepositoryId.eq(repository_id))
+                        .into_query(),
+                ),
+            )
+            .into_query();
+        q = q.filter(
+            Condition::any()
+                .add(tags::Column::ManifestId.eq(id))
+                .add(tags::Column::ManifestId.in_subquery(listing_it)),
+        );
     }
     let names: Vec<String> = q.into_tuple().all(c).await?;
     Ok(names

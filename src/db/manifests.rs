@@ -249,7 +249,8 @@ impl Db {
             return Ok(Ok(false));
         };
         if let Some(tag) =
-            super::immutability::frozen_tag_in(&txn, repository_id, Some(row.id), frozen).await?
+            super::immutability::frozen_tag_in(&txn, repository_id, Some((row.id, digest)), frozen)
+                .await?
         {
             return Ok(Err(tag));
         }
