@@ -171,16 +171,9 @@ async fn public_page(services: &Services, path: &str) -> bool {
     let name = if let Some(name) = path.strip_prefix("/r/") {
         name
     } else if let Some(reference) = path.strip_prefix("/t/") {
-        // `name@digest`, or `name:tag` where the tag follows the last slash.
-        match reference.split_once('@') {
+        match crate::domain::reference::split_named_reference(reference) {
             Some((name, _)) => name,
-            None => {
-                let slash = reference.rfind('/').unwrap_or(0);
-                match reference[slash..].find(':') {
-                    Some(colon) => &reference[..slash + colon],
-                    None => return false,
-                }
-            }
+            None => return false,
         }
     } else {
         return false;

@@ -280,15 +280,8 @@ impl RepositoryPort for ServicePorts {
         host: &str,
     ) -> Result<ManifestDetail, Refusal> {
         let not_found = || Refusal::new(404, "There is no such tag or manifest.");
-        // `name@digest`, or `name:tag` where the tag follows the last slash.
-        let (name, reference) = match reference.split_once('@') {
-            Some((name, digest)) => (name, digest),
-            None => {
-                let slash = reference.rfind('/').unwrap_or(0);
-                let colon = reference[slash..].find(':').ok_or_else(not_found)? + slash;
-                (&reference[..colon], &reference[colon + 1..])
-            }
-        };
+        let (name, reference) =
+            crate::domain::reference::split_named_reference(reference).ok_or_else(not_found)?;
         let repo = RepositoryName::parse(name).map_err(|_| not_found())?;
         let reference = Reference::parse(reference).map_err(|_| not_found())?;
         let found = match self
