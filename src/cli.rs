@@ -3,7 +3,8 @@
 
 use crate::config::{DataArgs, ServeArgs};
 use crate::domain::{
-    AccountName, NodeName, RepositoryName, Role, TagPattern, TokenAccess, Username, Visibility,
+    AccountName, NodeName, RepositoryName, RetentionPolicy, Role, TagPattern, TokenAccess,
+    Username, Visibility,
 };
 use crate::services::access::Caller;
 use crate::services::{Error, Services, format_rfc3339};
@@ -51,6 +52,10 @@ pub enum Command {
     /// deleted.
     #[command(subcommand)]
     Immutability(ImmutabilityCommand),
+    /// Manage retention policies: which tags of an account's repositories are kept,
+    /// and when untagged images go; what a run removes goes to the trash.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
     /// Check the database against the store; exits 1 when something is wrong (with
     /// `--repair`: when something could not be repaired).
     Fsck {
@@ -120,6 +125,49 @@ pub enum ImmutabilityCommand {
         repository: Option<String>,
     },
     /// An account's rules.
+    List { account: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Set the policy of an account, or of one repository of it (its name within the
+    /// account), replacing the one it had. A tag is kept when any keep rule keeps it.
+    Set {
+        account: String,
+        #[arg(long)]
+        repository: Option<String>,
+        /// Keep the N most recently pushed tags.
+        #[arg(long)]
+        keep_last: Option<String>,
+        /// Keep tags pushed or pulled within this period (30d; a bare number is days).
+        #[arg(long)]
+        keep_days: Option<String>,
+        /// Apply only to tags matching this glob.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Never apply to tags matching this glob.
+        #[arg(long)]
+        exclude: Option<String>,
+        /// Remove untagged images older than this period (7d).
+        #[arg(long)]
+        untagged_older_than: Option<String>,
+    },
+    /// Remove a policy.
+    Unset {
+        account: String,
+        #[arg(long)]
+        repository: Option<String>,
+    },
+    /// Apply the policies now, of one account or of every account; prints what went to
+    /// the trash.
+    Run {
+        #[arg(long)]
+        account: Option<String>,
+        /// Only count what would go.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// An account's policies.
     List { account: String },
 }
 
@@ -506,6 +554,95 @@ pub async fn run_admin(
                 .join("\n");
             emit(json_mode, serde_json::Value::Array(rows), text);
         }
+        Command::Retention(RetentionCommand::Set {
+            account,
+            repository,
+            keep_last,
+            keep_days,
+            tag,
+            exclude,
+            untagged_older_than,
+        }) => {
+            let account = AccountName::parse(&account)?;
+            let policy = RetentionPolicy::from_fields(
+                keep_last.as_deref(),
+                keep_days.as_deref(),
+                tag.as_deref(),
+                exclude.as_deref(),
+                untagged_older_than.as_deref(),
+            )?;
+            services
+                .set_retention(operator, &account, repository.as_deref(), &policy)
+                .await?;
+            emit(
+                json_mode,
+                retention_json(repository.as_deref(), &policy),
+                format!(
+                    "{} of {account}: {}",
+                    repository.as_deref().unwrap_or("every repository"),
+                    policy.describe()
+                ),
+            );
+        }
+        Command::Retention(RetentionCommand::Unset {
+            account,
+            repository,
+        }) => {
+            let account = AccountName::parse(&account)?;
+            services
+                .unset_retention(operator, &account, repository.as_deref())
+                .await?;
+            emit(
+                json_mode,
+                json!({"account": account.as_str(), "repository": repository, "removed": true}),
+                format!(
+                    "removed the retention policy of {}",
+                    repository.as_deref().unwrap_or(account.as_str())
+                ),
+            );
+        }
+        Command::Retention(RetentionCommand::Run { account, dry_run }) => {
+            let account = account.as_deref().map(AccountName::parse).transpose()?;
+            let report = services
+                .run_retention(operator, account.as_ref(), dry_run)
+                .await?;
+            emit(
+                json_mode,
+                json!({"tags": report.tags, "manifests": report.manifests, "bytes": report.bytes}),
+                format!(
+                    "{} {}, {} ({}) to the trash",
+                    if dry_run { "would move" } else { "moved" },
+                    app::model::count(report.tags, "tag"),
+                    app::model::count(report.manifests, "untagged image"),
+                    app::model::count(report.bytes, "byte")
+                ),
+            );
+        }
+        Command::Retention(RetentionCommand::List { account }) => {
+            let account = AccountName::parse(&account)?;
+            let policies = services.retention_policies(operator, &account).await?;
+            let rows: Vec<serde_json::Value> = policies
+                .iter()
+                .map(|p| {
+                    let mut row = retention_json(p.repository.as_deref(), &p.policy);
+                    row["updated_by"] = json!(p.updated_by);
+                    row["updated_at"] = json!(format_rfc3339(p.updated_at));
+                    row
+                })
+                .collect();
+            let text = policies
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{}\t{}",
+                        p.repository.as_deref().unwrap_or("every repository"),
+                        p.policy.describe()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            emit(json_mode, serde_json::Value::Array(rows), text);
+        }
         Command::User(UserCommand::Create {
             username,
             account,
@@ -593,6 +730,19 @@ pub async fn run_admin(
         }
     }
     Ok(())
+}
+
+/// A policy as `--json` prints it, with the flags' names.
+fn retention_json(repository: Option<&str>, p: &RetentionPolicy) -> serde_json::Value {
+    use crate::domain::retention::format_period;
+    json!({
+        "repository": repository,
+        "keep_last": p.keep_last,
+        "keep_days": p.keep_within.map(format_period),
+        "tag": p.tag.as_ref().map(|t| t.as_str()),
+        "exclude": p.exclude.as_ref().map(|t| t.as_str()),
+        "untagged_older_than": p.untagged_older_than.map(format_period),
+    })
 }
 
 #[cfg(test)]

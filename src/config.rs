@@ -46,24 +46,7 @@ pub fn parse_size(s: &str) -> Result<Option<u64>, String> {
 
 /// Parses periods like `7d`, `12h`, `90m`, `45s`, `2w`, or `0`.
 pub fn parse_period(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("invalid period {s:?}: use e.g. 30d, 12h, 90m"))?;
-    let per_unit: u64 = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" | "" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => return Err(format!("invalid unit {unit:?}: use s, m, h, d or w")),
-    };
-    n.checked_mul(per_unit)
-        .filter(|s| *s <= 100 * 365 * 86_400)
-        .map(Duration::from_secs)
-        .ok_or_else(|| "a period is at most 100 years".to_owned())
+    crate::domain::retention::parse_period(s).map_err(|e| e.0)
 }
 
 /// Where the data lives; every command takes these.

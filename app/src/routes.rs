@@ -5,8 +5,8 @@ use crate::pages::{
     accounts::AccountsPage, activity::ActivityPage, explore::ExplorePage, home::HomePage,
     immutability::ImmutabilityPage, members::MembersPage, nodes::NodesPage,
     not_found::NotFoundPage, password::PasswordPage, repositories::RepositoriesPage,
-    repository::RepositoryPage, setup::SetupPage, sign_in::SignInPage, tag::TagPage,
-    tokens::TokensPage, trash::TrashPage,
+    repository::RepositoryPage, retention::RetentionPage, setup::SetupPage, sign_in::SignInPage,
+    tag::TagPage, tokens::TokensPage, trash::TrashPage,
 };
 use leptos::prelude::*;
 use leptos_router::{
@@ -34,6 +34,7 @@ pub fn AppRoutes() -> impl IntoView {
                     <Route path=path!("/a/:account/members") view=MembersPage ssr=SsrMode::Async/>
                     <Route path=path!("/a/:account/trash") view=TrashPage ssr=SsrMode::Async/>
                     <Route path=path!("/a/:account/immutability") view=ImmutabilityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/a/:account/retention") view=RetentionPage ssr=SsrMode::Async/>
                     <Route path=path!("/accounts") view=AccountsPage ssr=SsrMode::Async/>
                     <Route path=path!("/password") view=PasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>

@@ -10,6 +10,7 @@ pub mod names;
 pub mod pattern;
 pub mod range;
 pub mod reference;
+pub mod retention;
 pub mod scope;
 
 pub use access::{Action, Role, TokenAccess, Visibility};
@@ -19,6 +20,7 @@ pub use names::{AccountName, NodeName, RepositoryName, TagName, Username};
 pub use pattern::TagPattern;
 pub use range::{ByteRange, ContentRange};
 pub use reference::Reference;
+pub use retention::{RetentionPolicy, TagFacts};
 pub use scope::Scope;
 
 /// Why a piece of outside input was refused. The message is safe to show to a client.

@@ -43,6 +43,8 @@ const PAGES = [
   { name: 'trash', path: '/a/acme/trash' },
   { name: 'explore', path: '/explore' },
   { name: 'immutability', path: '/a/acme/immutability' },
+  { name: 'retention', path: '/a/acme/retention' },
+  { name: 'retention-preview', path: '/a/acme/retention', prepare: previewRetention },
   { name: 'explore-signed-out', path: '/explore', signedOut: true },
   { name: 'repository-public-signed-out', path: '/r/acme/web', signedOut: true },
   { name: 'tag-public-signed-out', path: '/t/acme/web:1.0', signedOut: true },
@@ -66,6 +68,12 @@ async function openDeleteTagDialog(page) {
   await page.waitForSelector('[role="dialog"] #confirm');
 }
 
+async function previewRetention(page) {
+  await page.fill('#retention-keep-last', '0');
+  await page.click('button:has-text("Preview")');
+  await page.waitForSelector('[data-testid="retention-preview"] table.removals');
+}
+
 async function openMakePublicDialog(page) {
   await page.click('button:has-text("Make public")');
   await page.waitForSelector('[role="dialog"] #confirm');
@@ -87,6 +95,8 @@ before(async () => {
   server.admin(['repo', 'set-visibility', 'acme/web', 'public']);
   // acme/api's v2 is immutable: its row is marked, and the rule is listed.
   server.admin(['immutability', 'add', 'acme', 'v*', '--repository', 'api']);
+  // A retention policy is listed; the preview is scanned with the tags it would trash.
+  server.admin(['retention', 'set', 'acme', '--keep-last', '5', '--exclude', 'latest']);
   browser = await launch();
   // One sign-in whose session cookie every signed-in page reuses.
   const { page, context } = await newPage(browser);

@@ -16,6 +16,7 @@ mod m20261203_000009_add_object_keys;
 mod m20261203_000010_create_shared_state;
 mod m20261203_000011_add_visibility;
 mod m20261203_000012_create_immutable_tags;
+mod m20261204_000013_create_retention_policies;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_create_shared_state::Migration),
             Box::new(m20261203_000011_add_visibility::Migration),
             Box::new(m20261203_000012_create_immutable_tags::Migration),
+            Box::new(m20261204_000013_create_retention_policies::Migration),
         ]
     }
 }

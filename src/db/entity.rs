@@ -61,6 +61,30 @@ pub mod immutable_tags {
     no_relations!();
 }
 
+pub mod retention_policies {
+    use sea_orm::entity::prelude::*;
+    /// An account's retention policy (`repository` empty), or one repository's (its
+    /// name within the account), which then replaces the account's for it.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "retention_policies")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub account_id: i64,
+        pub repository: String,
+        pub keep_last: Option<i32>,
+        /// Seconds.
+        pub keep_within: Option<i64>,
+        pub tag_pattern: Option<String>,
+        pub exclude_pattern: Option<String>,
+        /// Seconds.
+        pub untagged_older_than: Option<i64>,
+        pub updated_by: String,
+        pub updated_at: i64,
+    }
+    no_relations!();
+}
+
 pub mod users {
     use sea_orm::entity::prelude::*;
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -16,6 +16,7 @@ mod logins;
 mod manifests;
 mod notify;
 mod repositories;
+mod retention;
 mod secrets;
 mod sessions;
 mod trash;
@@ -32,7 +33,8 @@ pub use manifests::*;
 pub use repositories::{
     LinkRefused, PlacedBlob, RepositorySet, RepositorySummary, StorageTotals, UploadClaim,
 };
-pub use trash::{Deletion, RestoreRefused, TrashEntry};
+pub use retention::{ManifestFacts, NewRetention, RepositoryFacts, RetentionRow};
+pub use trash::{Deletion, RestoreRefused, TrashEntry, trashed_manifest};
 pub use uploads::UploadProgress;
 pub use usage::UsageDrift;
 

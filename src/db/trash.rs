@@ -32,7 +32,7 @@ struct Snapshot {
     blobs: Vec<(String, i64, i64)>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct SnapshotManifest {
     digest: String,
     media_type: String,
@@ -55,13 +55,15 @@ pub struct Deletion<'a> {
 
 impl Db {
     /// Moves a tag to the trash: it disappears from the repository, its manifest stays
-    /// for as long as the trash holds it. False when the tag was not there.
+    /// for as long as the trash holds it. False when the tag was not there, or, given
+    /// `expect` (manifest id, pushed at), when it was pushed again since it was read.
     pub async fn trash_tag(
         &self,
         repository: &Repository,
         tag: &str,
         bytes: i64,
         d: &Deletion<'_>,
+        expect: Option<(i64, i64)>,
     ) -> DbResult<bool> {
         let txn = self.conn.begin().await?;
         // Write first, so the reads below are under the write lock.
@@ -74,6 +76,9 @@ impl Db {
         else {
             return Ok(false);
         };
+        if expect.is_some_and(|e| e != (row.manifest_id, row.updated_at)) {
+            return Ok(false);
+        }
         let Some(manifest) = manifests::Entity::find_by_id(row.manifest_id)
             .one(&txn)
             .await?
@@ -93,6 +98,109 @@ impl Db {
         }
         .insert(&txn)
         .await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// Moves an untagged manifest to the trash: it leaves the repository (no longer
+    /// pullable by digest) and the trash holds its blobs and, for an index, its
+    /// platforms, so it can come back. False unless, checked under the repository's
+    /// lock, it is still there, untagged, listed by no index, no referrer, older than
+    /// `cutoff` and not already held by the trash.
+    pub async fn trash_manifest(
+        &self,
+        repository: &Repository,
+        manifest_id: i64,
+        cutoff: i64,
+        bytes: i64,
+        d: &Deletion<'_>,
+    ) -> DbResult<bool> {
+        let txn = self.conn.begin().await?;
+        super::repositories::lock_repository(&txn, repository.id).await?;
+        let Some(m) = manifests::Entity::find_by_id(manifest_id)
+            .filter(manifests::Column::RepositoryId.eq(repository.id))
+            .one(&txn)
+            .await?
+        else {
+            return Ok(false);
+        };
+        if m.created_at >= cutoff || m.subject.is_some() {
+            return Ok(false);
+        }
+        let tagged = tags::Entity::find()
+            .filter(tags::Column::ManifestId.eq(m.id))
+            .count(&txn)
+            .await?
+            > 0;
+        let held = trash_manifests::Entity::find()
+            .filter(trash_manifests::Column::RepositoryId.eq(repository.id))
+            .filter(trash_manifests::Column::Digest.eq(&m.digest))
+            .count(&txn)
+            .await?
+            > 0;
+        let listed = manifest_references::Entity::find()
+            .filter(manifest_references::Column::Kind.eq("manifest"))
+            .filter(manifest_references::Column::Digest.eq(&m.digest))
+            .filter(
+                manifest_references::Column::ManifestId.in_subquery(
+                    manifests::Entity::find()
+                        .select_only()
+                        .column(manifests::Column::Id)
+                        .filter(manifests::Column::RepositoryId.eq(repository.id))
+                        .into_query(),
+                ),
+            )
+            .count(&txn)
+            .await?
+            > 0;
+        if tagged || held || listed {
+            return Ok(false);
+        }
+        let references = manifest_references::Entity::find()
+            .filter(manifest_references::Column::ManifestId.eq(m.id))
+            .all(&txn)
+            .await?;
+        let snapshot = Snapshot {
+            repository_id: repository.id,
+            manifests: vec![SnapshotManifest {
+                digest: m.digest.clone(),
+                media_type: m.media_type.clone(),
+                artifact_type: m.artifact_type.clone(),
+                subject: None,
+                content: hex::encode(&m.content),
+                created_at: m.created_at,
+                pulled_at: m.pulled_at,
+                references: references
+                    .iter()
+                    .map(|r| (r.digest.clone(), r.kind.clone()))
+                    .collect(),
+            }],
+            ..Default::default()
+        };
+        let entry = insert_entry(&txn, repository, None, "manifest", bytes, &snapshot, d).await?;
+        for r in &references {
+            if r.kind == "manifest" {
+                trash_manifests::ActiveModel {
+                    trash_id: Set(entry),
+                    repository_id: Set(repository.id),
+                    digest: Set(r.digest.clone()),
+                }
+                .insert(&txn)
+                .await?;
+            } else {
+                trash_blobs::ActiveModel {
+                    trash_id: Set(entry),
+                    digest: Set(r.digest.clone()),
+                }
+                .insert(&txn)
+                .await?;
+            }
+        }
+        manifest_references::Entity::delete_many()
+            .filter(manifest_references::Column::ManifestId.eq(m.id))
+            .exec(&txn)
+            .await?;
+        manifests::Entity::delete_by_id(m.id).exec(&txn).await?;
         txn.commit().await?;
         Ok(true)
     }
@@ -329,6 +437,39 @@ impl Db {
                     .await?;
                 }
             }
+            "manifest" => {
+                let Some(repository) = existing else {
+                    return Ok(Err(RestoreRefused(format!(
+                        "The repository {} no longer exists; restore it first.",
+                        entry.repository
+                    ))));
+                };
+                for m in &snapshot.manifests {
+                    let present = manifests::Entity::find()
+                        .filter(manifests::Column::RepositoryId.eq(repository.id))
+                        .filter(manifests::Column::Digest.eq(&m.digest))
+                        .count(&txn)
+                        .await?
+                        > 0;
+                    // Restored as if pushed now, so garbage collection's grace and the
+                    // policy's period give its owner time to tag it. Pushed again
+                    // meanwhile: it is back already.
+                    let fresh = SnapshotManifest {
+                        created_at: now,
+                        ..m.clone()
+                    };
+                    if !present
+                        && insert_manifest(&txn, repository.id, &fresh)
+                            .await?
+                            .is_none()
+                    {
+                        return Ok(Err(RestoreRefused(format!(
+                            "That image of {} cannot be restored: its record is damaged.",
+                            entry.repository
+                        ))));
+                    }
+                }
+            }
             _ => {
                 if existing.is_some() {
                     return Ok(Err(RestoreRefused(format!(
@@ -457,41 +598,13 @@ async fn restore_repository<C: sea_orm::ConnectionTrait>(
     super::usage::links_added(c, repository.id, None).await?;
     let mut ids = std::collections::HashMap::new();
     for m in &snapshot.manifests {
-        let Ok(content) = hex::decode(&m.content) else {
+        let Some(id) = insert_manifest(c, repository.id, m).await? else {
             return Ok(Err(RestoreRefused(format!(
                 "{} cannot be restored: its record is damaged.",
                 entry.repository
             ))));
         };
-        let row = manifests::ActiveModel {
-            repository_id: Set(repository.id),
-            digest: Set(m.digest.clone()),
-            media_type: Set(m.media_type.clone()),
-            artifact_type: Set(m.artifact_type.clone()),
-            subject: Set(m.subject.clone()),
-            size: Set(content.len() as i64),
-            content: Set(content),
-            created_at: Set(m.created_at),
-            pulled_at: Set(m.pulled_at),
-            ..Default::default()
-        }
-        .insert(c)
-        .await?;
-        ids.insert(m.digest.clone(), row.id);
-        let refs: Vec<manifest_references::ActiveModel> = m
-            .references
-            .iter()
-            .map(|(digest, kind)| manifest_references::ActiveModel {
-                manifest_id: Set(row.id),
-                digest: Set(digest.clone()),
-                kind: Set(kind.clone()),
-            })
-            .collect();
-        if !refs.is_empty() {
-            manifest_references::Entity::insert_many(refs)
-                .exec_without_returning(c)
-                .await?;
-        }
+        ids.insert(m.digest.clone(), id);
     }
     // Tags of this repository that are in the trash themselves follow it to its new id.
     trash_manifests::Entity::update_many()
@@ -516,6 +629,60 @@ async fn restore_repository<C: sea_orm::ConnectionTrait>(
         }
     }
     Ok(Ok(()))
+}
+
+/// Puts a snapshot's manifest and its references back; `None` when its bytes are
+/// unreadable.
+async fn insert_manifest<C: sea_orm::ConnectionTrait>(
+    c: &C,
+    repository_id: i64,
+    m: &SnapshotManifest,
+) -> DbResult<Option<i64>> {
+    let Ok(content) = hex::decode(&m.content) else {
+        return Ok(None);
+    };
+    let row = manifests::ActiveModel {
+        repository_id: Set(repository_id),
+        digest: Set(m.digest.clone()),
+        media_type: Set(m.media_type.clone()),
+        artifact_type: Set(m.artifact_type.clone()),
+        subject: Set(m.subject.clone()),
+        size: Set(content.len() as i64),
+        content: Set(content),
+        created_at: Set(m.created_at),
+        pulled_at: Set(m.pulled_at),
+        ..Default::default()
+    }
+    .insert(c)
+    .await?;
+    let refs: Vec<manifest_references::ActiveModel> = m
+        .references
+        .iter()
+        .map(|(digest, kind)| manifest_references::ActiveModel {
+            manifest_id: Set(row.id),
+            digest: Set(digest.clone()),
+            kind: Set(kind.clone()),
+        })
+        .collect();
+    if !refs.is_empty() {
+        manifest_references::Entity::insert_many(refs)
+            .exec_without_returning(c)
+            .await?;
+    }
+    Ok(Some(row.id))
+}
+
+/// The digest of the image a "manifest" entry holds, for showing it.
+pub fn trashed_manifest(entry: &TrashEntry) -> Option<String> {
+    if entry.kind != "manifest" {
+        return None;
+    }
+    serde_json::from_str::<Snapshot>(&entry.snapshot)
+        .ok()?
+        .manifests
+        .into_iter()
+        .next()
+        .map(|m| m.digest)
 }
 
 #[cfg(test)]

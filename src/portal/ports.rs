@@ -9,8 +9,9 @@ use crate::services::access::Caller;
 use crate::services::{Error, Services};
 use app::model::{
     AccountRole, AccountRow, ActivityLog, ActivityRow, CreatedNode, CreatedToken, ImmutabilityRow,
-    ManifestDetail, ManifestSummary, MemberRow, NodeRow, RepositoryRow, RepositoryStanding,
-    SessionUser, SignInRefusal, TagRow, TokenRow, TrashRow, UntaggedRow,
+    ManifestDetail, ManifestSummary, MemberRow, NodeRow, RemovalRow, RepositoryRow,
+    RepositoryStanding, RetentionFields, RetentionPreview, RetentionRow, SessionUser,
+    SignInRefusal, TagRow, TokenRow, TrashRow, UntaggedRow,
 };
 use app::server::{
     AccountPort, ActivityPort, AuthPort, CredentialPort, Refusal, RepositoryPort, RepositoryQuery,
@@ -593,6 +594,84 @@ impl AccountPort for ServicePorts {
             .map_err(refusal)
     }
 
+    async fn retention(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+    ) -> Result<Vec<RetentionRow>, Refusal> {
+        Ok(self
+            .0
+            .retention_policies(&person(user_id), account)
+            .await
+            .map_err(refusal)?
+            .into_iter()
+            .map(|p| RetentionRow {
+                fields: retention_fields(p.repository.as_deref(), &p.policy),
+                description: p.policy.describe(),
+                updated_by: p.updated_by,
+                updated_at_ms: p.updated_at,
+            })
+            .collect())
+    }
+
+    async fn preview_retention(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        repository: &str,
+        policy: &crate::domain::RetentionPolicy,
+    ) -> Result<RetentionPreview, Refusal> {
+        let report = self
+            .0
+            .preview_retention(&person(user_id), account, Some(repository), policy)
+            .await
+            .map_err(refusal)?;
+        Ok(RetentionPreview {
+            fields: retention_fields(Some(repository.trim()), policy),
+            description: policy.describe(),
+            removals: report
+                .removed
+                .iter()
+                .map(|r| RemovalRow {
+                    repository: r.repository.clone(),
+                    tag: r.tag.clone(),
+                    digest: r.digest.clone(),
+                    pushed_at_ms: r.pushed_at,
+                    pulled_at_ms: r.pulled_at,
+                    bytes: r.bytes,
+                })
+                .collect(),
+            tags: report.tags,
+            manifests: report.manifests,
+            bytes: report.bytes,
+        })
+    }
+
+    async fn save_retention(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        repository: &str,
+        policy: &crate::domain::RetentionPolicy,
+    ) -> Result<(), Refusal> {
+        self.0
+            .set_retention(&person(user_id), account, Some(repository), policy)
+            .await
+            .map_err(refusal)
+    }
+
+    async fn remove_retention(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        repository: &str,
+    ) -> Result<(), Refusal> {
+        self.0
+            .unset_retention(&person(user_id), account, Some(repository))
+            .await
+            .map_err(refusal)
+    }
+
     async fn members(&self, user_id: i64, account: &str) -> Result<Vec<MemberRow>, Refusal> {
         let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
         Ok(self
@@ -689,6 +768,7 @@ impl AccountPort for ServicePorts {
             .map_err(refusal)?
             .into_iter()
             .map(|e| TrashRow {
+                digest: crate::db::trashed_manifest(&e),
                 id: e.id,
                 repository: e.repository,
                 tag: e.tag,
@@ -740,5 +820,25 @@ impl AccountPort for ServicePorts {
             count(r.uploads, "abandoned upload"),
             count(r.trash_entries, "expired trash entry")
         ))
+    }
+}
+
+/// A policy as the Retention page's form holds it.
+fn retention_fields(
+    repository: Option<&str>,
+    p: &crate::domain::RetentionPolicy,
+) -> RetentionFields {
+    use crate::domain::retention::format_period;
+    RetentionFields {
+        repository: repository.unwrap_or_default().to_owned(),
+        keep_last: p.keep_last.map(|n| n.to_string()).unwrap_or_default(),
+        keep_days: p.keep_within.map(format_period).unwrap_or_default(),
+        tag: p.tag.as_ref().map(|t| t.to_string()).unwrap_or_default(),
+        exclude: p
+            .exclude
+            .as_ref()
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+        untagged_older_than: p.untagged_older_than.map(format_period).unwrap_or_default(),
     }
 }

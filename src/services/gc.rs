@@ -77,7 +77,9 @@ impl Services {
             tracing::debug!("garbage collection skipped: another process is running it");
             return Ok(None);
         }
-        // The server's own schedule acts for the operator who started it.
+        // Retention first, so what it moves to the trash is counted by this run; the
+        // server's own schedule acts for the operator who started it.
+        self.run_retention_scheduled().await;
         let report = self
             .collect_garbage(&super::access::Caller::Operator, false)
             .await;

@@ -153,7 +153,7 @@ pub(super) fn immutable(repository: &RepositoryName, tag: &str) -> Error {
 
 /// The stored form of a rule's repository: its name within the account, checked to
 /// make a valid repository name; empty for all.
-fn within_account(account: &AccountName, repository: Option<&str>) -> Result<String> {
+pub(super) fn within_account(account: &AccountName, repository: Option<&str>) -> Result<String> {
     let Some(name) = repository.map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(String::new());
     };

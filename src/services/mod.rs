@@ -17,6 +17,7 @@ pub mod members;
 pub mod metrics;
 pub mod pulls;
 pub mod repositories;
+pub mod retention;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
@@ -68,6 +69,7 @@ pub enum Thing {
     Manifest,
     Upload,
     Rule,
+    Policy,
 }
 
 impl std::fmt::Display for Thing {
@@ -81,6 +83,7 @@ impl std::fmt::Display for Thing {
             Thing::Manifest => "manifest",
             Thing::Upload => "upload",
             Thing::Rule => "rule",
+            Thing::Policy => "retention policy",
         })
     }
 }

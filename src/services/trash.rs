@@ -28,7 +28,7 @@ impl Services {
         };
         Ok(self
             .db
-            .trash_tag(repository, tag.as_str(), bytes, &self.deletion(actor))
+            .trash_tag(repository, tag.as_str(), bytes, &self.deletion(actor), None)
             .await?)
     }
 
@@ -54,7 +54,7 @@ impl Services {
         removed.map_err(|t| super::immutability::immutable(name, &t.0))
     }
 
-    fn deletion<'a>(&self, actor: &'a str) -> Deletion<'a> {
+    pub(super) fn deletion<'a>(&self, actor: &'a str) -> Deletion<'a> {
         let now = now_ms();
         Deletion {
             actor,
@@ -139,7 +139,7 @@ impl Services {
 }
 
 /// Config plus layers of a manifest: what its image holds.
-fn manifest_bytes(content: &[u8]) -> i64 {
+pub(super) fn manifest_bytes(content: &[u8]) -> i64 {
     let v: serde_json::Value = serde_json::from_slice(content).unwrap_or_default();
     let layers: i64 = v["layers"]
         .as_array()

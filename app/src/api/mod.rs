@@ -5,6 +5,7 @@ pub mod activity;
 pub mod credentials;
 pub mod immutability;
 pub mod repositories;
+pub mod retention;
 pub mod session;
 
 /// Turns a port's refusal into the server function's error, answering with its HTTP

@@ -214,6 +214,52 @@ pub struct ImmutabilityRow {
     pub removable: bool,
 }
 
+/// A retention policy's fields as the form holds them: blank means "not set".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionFields {
+    /// The repository within the account; blank for the account's policy.
+    pub repository: String,
+    pub keep_last: String,
+    pub keep_days: String,
+    pub tag: String,
+    pub exclude: String,
+    pub untagged_older_than: String,
+}
+
+/// A stored retention policy, on the Retention page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionRow {
+    pub fields: RetentionFields,
+    /// The policy in words.
+    pub description: String,
+    pub updated_by: String,
+    pub updated_at_ms: i64,
+}
+
+/// What a draft policy would move to the trash now, before it is saved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionPreview {
+    /// The draft as understood, to save exactly what was previewed.
+    pub fields: RetentionFields,
+    pub description: String,
+    pub removals: Vec<RemovalRow>,
+    pub tags: u64,
+    pub manifests: u64,
+    pub bytes: u64,
+}
+
+/// One tag (or untagged image) a policy would remove.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemovalRow {
+    pub repository: String,
+    /// `None` for an untagged image.
+    pub tag: Option<String>,
+    pub digest: String,
+    pub pushed_at_ms: i64,
+    pub pulled_at_ms: Option<i64>,
+    pub bytes: u64,
+}
+
 /// A member of an account, on the Members page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberRow {
@@ -240,8 +286,10 @@ pub struct AccountRow {
 pub struct TrashRow {
     pub id: i64,
     pub repository: String,
-    /// The tag; `None` when the whole repository was deleted.
+    /// The tag; `None` when the whole repository, or an untagged image, was deleted.
     pub tag: Option<String>,
+    /// The untagged image's digest, when that is what was deleted.
+    pub digest: Option<String>,
     pub deleted_by: String,
     pub deleted_at_ms: i64,
     pub expires_at_ms: i64,

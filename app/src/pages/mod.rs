@@ -11,6 +11,7 @@ pub mod not_found;
 pub mod password;
 pub mod repositories;
 pub mod repository;
+pub mod retention;
 pub mod setup;
 pub mod sign_in;
 pub mod tag;

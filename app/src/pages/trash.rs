@@ -66,9 +66,10 @@ pub fn TrashPage() -> impl IntoView {
                             </tr></thead>
                             <tbody>
                                 {list.into_iter().map(|e| {
-                                    let what = match &e.tag {
-                                        Some(t) => format!("{}:{t}", e.repository),
-                                        None => format!("{} (repository)", e.repository),
+                                    let what = match (&e.tag, &e.digest) {
+                                        (Some(t), _) => format!("{}:{t}", e.repository),
+                                        (None, Some(d)) => format!("{}@{d} (untagged image)", e.repository),
+                                        (None, None) => format!("{} (repository)", e.repository),
                                     };
                                     view! {
                                         <tr>

@@ -4,8 +4,8 @@
 
 use crate::model::{
     AccountRow, ActivityLog, CreatedNode, CreatedToken, ImmutabilityRow, ManifestDetail, MemberRow,
-    NodeRow, RepositoryRow, RepositoryStanding, SessionUser, SignInRefusal, TagRow, TokenRow,
-    TrashRow, UntaggedRow,
+    NodeRow, RepositoryRow, RepositoryStanding, RetentionPreview, RetentionRow, SessionUser,
+    SignInRefusal, TagRow, TokenRow, TrashRow, UntaggedRow,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -218,6 +218,36 @@ pub trait AccountPort: Send + Sync {
         user_id: i64,
         account: &str,
         pattern: &str,
+        repository: &str,
+    ) -> Result<(), Refusal>;
+    /// An account's retention policies (for its members).
+    async fn retention(
+        &self,
+        user_id: i64,
+        account: &domain::AccountName,
+    ) -> Result<Vec<RetentionRow>, Refusal>;
+    /// What a draft policy for the account (`repository` blank) or one repository
+    /// would remove now (account admins).
+    async fn preview_retention(
+        &self,
+        user_id: i64,
+        account: &domain::AccountName,
+        repository: &str,
+        policy: &domain::RetentionPolicy,
+    ) -> Result<RetentionPreview, Refusal>;
+    /// Saves a policy (account admins).
+    async fn save_retention(
+        &self,
+        user_id: i64,
+        account: &domain::AccountName,
+        repository: &str,
+        policy: &domain::RetentionPolicy,
+    ) -> Result<(), Refusal>;
+    /// Removes a policy (account admins).
+    async fn remove_retention(
+        &self,
+        user_id: i64,
+        account: &domain::AccountName,
         repository: &str,
     ) -> Result<(), Refusal>;
     /// The members of an account (for its admins).
