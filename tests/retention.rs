@@ -52,6 +52,28 @@ fn untagged_image(c: &Client, repo: &str, layer: &[u8]) -> (Vec<u8>, String) {
     (manifest, digest)
 }
 
+/// Pushes a signature-like referrer of `subject`; its digest.
+fn sign(c: &Client, repo: &str, subject: &str) -> String {
+    let empty = push_blob(c, repo, b"{}");
+    let sig = serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.example.sig",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+        "layers": [{"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2}],
+        "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": subject, "size": 1},
+    })
+    .to_string();
+    let digest = sha256(sig.as_bytes());
+    let r = c.send(
+        "PUT",
+        &format!("/v2/{repo}/manifests/{digest}"),
+        &[("Content-Type", "application/vnd.oci.image.manifest.v1+json")],
+        Some(sig.as_bytes()),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    digest
+}
+
 fn tags(c: &Client, repo: &str) -> serde_json::Value {
     c.get(&format!("/v2/{repo}/tags/list")).json()["tags"].clone()
 }
@@ -90,26 +112,17 @@ fn a_policy_keeps_what_its_rules_keep_and_trashes_the_rest() {
     s.admin_json(&["immutability", "add", "acme", "stable"], None);
     // A signature of v2: it stays with its image, which the trash keeps.
     let v2 = pushed[1].1.clone();
-    let empty = push_blob(&c, "acme/app", b"{}");
-    let sig = serde_json::json!({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "artifactType": "application/vnd.example.sig",
-        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
-        "layers": [{"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2}],
-        "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": v2, "size": 1},
-    })
-    .to_string();
-    let sig_digest = sha256(sig.as_bytes());
-    let r = c.send(
-        "PUT",
-        &format!("/v2/acme/app/manifests/{sig_digest}"),
-        &[("Content-Type", "application/vnd.oci.image.manifest.v1+json")],
-        Some(sig.as_bytes()),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    // An untagged image, pushed by digest.
+    let sig_digest = sign(&c, "acme/app", &v2);
+    // An untagged image, pushed by digest, signed too.
     let (untagged, untagged_digest) = untagged_image(&c, "acme/app", b"scratch layer");
+    let untagged_sig = sign(&c, "acme/app", &untagged_digest);
+    let scratch_layer = sha256(b"scratch layer");
     let alice = session_cookie(&sign_in(&s, "alice", PW));
+    assert!(
+        page(&s, "/r/acme/app", &alice)
+            .text()
+            .contains(&format!("/t/acme/app@{untagged_digest}"))
+    );
     let (_, tool) = push_image(&c, "acme/tool", "old", &[b"tool layer"]);
 
     // Bad policies are refused in words and nothing is stored.
@@ -182,18 +195,20 @@ fn a_policy_keeps_what_its_rules_keep_and_trashes_the_rest() {
         c.get(&format!("/v2/acme/app/manifests/{stable}")).status,
         200
     );
-    // The untagged image left the repository; v2 and its signature wait in the trash.
-    assert_eq!(
-        c.get(&format!("/v2/acme/app/manifests/{untagged_digest}"))
-            .status,
-        404
+    // The untagged image left the Repository page for the trash; garbage collection
+    // with no grace leaves it, its blobs and signatures, and v2's, for the trash holds
+    // them.
+    assert!(
+        !page(&s, "/r/acme/app", &alice)
+            .text()
+            .contains(&format!("/t/acme/app@{untagged_digest}"))
     );
-    let refs = c.get(&format!("/v2/acme/app/referrers/{v2}")).json();
-    assert_eq!(
-        refs["manifests"][0]["digest"],
-        sig_digest.as_str(),
-        "{refs}"
-    );
+    let freed = s.admin_json(&["gc", "--grace", "0"], None);
+    assert_eq!(freed["manifests"], 0, "{freed}");
+    for (subject, signature) in [(&v2, &sig_digest), (&untagged_digest, &untagged_sig)] {
+        let refs = c.get(&format!("/v2/acme/app/referrers/{subject}")).json();
+        assert_eq!(refs["manifests"][0]["digest"], signature.as_str(), "{refs}");
+    }
     // Nothing more to do: a second run removes nothing.
     assert_eq!(
         run(&s, false),
@@ -231,6 +246,16 @@ fn a_policy_keeps_what_its_rules_keep_and_trashes_the_rest() {
     assert_eq!(
         (back.status, sha256(&back.body)),
         (200, untagged_digest.clone())
+    );
+    let layer = c.get(&format!("/v2/acme/app/blobs/{scratch_layer}"));
+    assert_eq!(
+        (layer.status, layer.body.as_slice()),
+        (200, &b"scratch layer"[..])
+    );
+    assert!(
+        page(&s, "/r/acme/app", &alice)
+            .text()
+            .contains(&format!("/t/acme/app@{untagged_digest}"))
     );
 
     // Runs are audited.

@@ -66,6 +66,22 @@ pub struct TagFacts {
     pub pushed_at: i64,
     pub pulled_at: Option<i64>,
     pub immutable: bool,
+    /// The tag names another image's signature, attestation or SBOM (cosign's
+    /// `sha256-<hex>.sig`, the referrers fallback `sha256-<hex>`) and that image is
+    /// there: it stays with it, and takes no place among the last N.
+    pub referrer: bool,
+}
+
+/// The digest a tag of the referrers' tag schema names (`sha256-<hex>`, optionally
+/// followed by `.sig`, `.att`, `.sbom` or any other suffix), as `sha256:<hex>`.
+pub fn tagged_subject(tag: &str) -> Option<String> {
+    let hex = tag.strip_prefix("sha256-")?;
+    let (hex, rest) = hex.split_at_checked(64)?;
+    let ok = hex
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        && (rest.is_empty() || rest.starts_with('.'));
+    ok.then(|| format!("sha256:{hex}"))
 }
 
 /// Reads an optional field: absent and blank alike mean "not set".
@@ -175,7 +191,7 @@ impl RetentionPolicy {
             return vec![];
         }
         let mut selected: Vec<usize> = (0..tags.len())
-            .filter(|&i| self.selects(&tags[i].name))
+            .filter(|&i| !tags[i].referrer && self.selects(&tags[i].name))
             .collect();
         // Newest push first; the name breaks ties so every run ranks alike.
         selected.sort_by(|&a, &b| {
@@ -223,6 +239,7 @@ mod tests {
             pushed_at: now - pushed_days_ago * DAY,
             pulled_at: pulled_days_ago.map(|d| now - d * DAY),
             immutable: false,
+            referrer: false,
         }
     }
 
@@ -278,6 +295,33 @@ mod tests {
             names(&rcs, only_rc.doomed(&rcs, 100 * DAY)),
             vec!["1.0-rc1"]
         );
+    }
+
+    #[test]
+    fn signature_tags_stay_and_take_no_place() {
+        let hex = "ab".repeat(32);
+        assert_eq!(
+            tagged_subject(&format!("sha256-{hex}.sig")),
+            Some(format!("sha256:{hex}"))
+        );
+        assert_eq!(
+            tagged_subject(&format!("sha256-{hex}")),
+            Some(format!("sha256:{hex}"))
+        );
+        assert_eq!(tagged_subject(&format!("sha256-{hex}x")), None);
+        assert_eq!(tagged_subject("sha256-abc.sig"), None);
+        let mut tags = vec![
+            tag("sig", 1, None),
+            tag("v1", 50, None),
+            tag("v2", 60, None),
+        ];
+        tags[0].referrer = true;
+        let p = RetentionPolicy {
+            keep_last: Some(1),
+            ..Default::default()
+        };
+        // The signature is newest yet keeps nothing, and is kept itself.
+        assert_eq!(names(&tags, p.doomed(&tags, 100 * DAY)), vec!["v2"]);
     }
 
     #[test]
@@ -341,6 +385,7 @@ mod tests {
                 pushed_at: 1_000 - age,
                 pulled_at: None,
                 immutable: *frozen,
+                referrer: false,
             }).collect();
             let p = RetentionPolicy {
                 keep_last: Some(n),

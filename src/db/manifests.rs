@@ -1,6 +1,8 @@
 //! Manifests, what they reference, and tags.
 
-use super::entity::{manifest_references, manifests, repositories, repository_blobs, tags};
+use super::entity::{
+    manifest_references, manifests, repositories, repository_blobs, tags, trash, trash_manifests,
+};
 use super::{Db, DbResult, Manifest};
 use sea_orm::{
     ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -379,10 +381,26 @@ impl Db {
                 .eq("manifest"),
             )
             .to_owned();
+        // Images retention moved to the trash wait there, not here.
+        let trashed = Query::select()
+            .column(trash_manifests::Column::Digest)
+            .from(trash_manifests::Entity)
+            .and_where(trash_manifests::Column::RepositoryId.eq(repository_id))
+            .and_where(
+                trash_manifests::Column::TrashId.in_subquery(
+                    Query::select()
+                        .column(trash::Column::Id)
+                        .from(trash::Entity)
+                        .and_where(trash::Column::Kind.eq("manifest"))
+                        .to_owned(),
+                ),
+            )
+            .to_owned();
         Ok(manifests::Entity::find()
             .filter(manifests::Column::RepositoryId.eq(repository_id))
             .filter(manifests::Column::Id.not_in_subquery(tagged))
             .filter(manifests::Column::Digest.not_in_subquery(children))
+            .filter(manifests::Column::Digest.not_in_subquery(trashed))
             .order_by_desc(manifests::Column::CreatedAt)
             .limit(limit)
             .all(&self.read)

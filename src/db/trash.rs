@@ -32,7 +32,7 @@ struct Snapshot {
     blobs: Vec<(String, i64, i64)>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct SnapshotManifest {
     digest: String,
     media_type: String,
@@ -102,10 +102,12 @@ impl Db {
         Ok(true)
     }
 
-    /// Moves an untagged manifest to the trash: it leaves the repository (no longer
-    /// pullable by digest) and the trash holds its blobs and, for an index, its
-    /// platforms, so it can come back. False unless, checked under the repository's
-    /// lock, it is still there, untagged, listed by no index, no referrer, older than
+    /// Moves an untagged image to the trash: its row stays, held by the entry, so its
+    /// blobs, their links, an index's platforms and the image's referrers all stay
+    /// with it (garbage collection reaches them through it) and it can come back as
+    /// it was; it leaves the Repository page's untagged list. When the entry expires,
+    /// garbage collection frees it. False unless, checked under the repository's lock,
+    /// it is still there, untagged, listed by no index, no referrer itself, older than
     /// `cutoff` and not already held by the trash.
     pub async fn trash_manifest(
         &self,
@@ -156,10 +158,7 @@ impl Db {
         if tagged || held || listed {
             return Ok(false);
         }
-        let references = manifest_references::Entity::find()
-            .filter(manifest_references::Column::ManifestId.eq(m.id))
-            .all(&txn)
-            .await?;
+        // The snapshot only names the image (its row stays); the Trash page shows it.
         let snapshot = Snapshot {
             repository_id: repository.id,
             manifests: vec![SnapshotManifest {
@@ -167,40 +166,21 @@ impl Db {
                 media_type: m.media_type.clone(),
                 artifact_type: m.artifact_type.clone(),
                 subject: None,
-                content: hex::encode(&m.content),
+                content: String::new(),
                 created_at: m.created_at,
                 pulled_at: m.pulled_at,
-                references: references
-                    .iter()
-                    .map(|r| (r.digest.clone(), r.kind.clone()))
-                    .collect(),
+                references: vec![],
             }],
             ..Default::default()
         };
         let entry = insert_entry(&txn, repository, None, "manifest", bytes, &snapshot, d).await?;
-        for r in &references {
-            if r.kind == "manifest" {
-                trash_manifests::ActiveModel {
-                    trash_id: Set(entry),
-                    repository_id: Set(repository.id),
-                    digest: Set(r.digest.clone()),
-                }
-                .insert(&txn)
-                .await?;
-            } else {
-                trash_blobs::ActiveModel {
-                    trash_id: Set(entry),
-                    digest: Set(r.digest.clone()),
-                }
-                .insert(&txn)
-                .await?;
-            }
+        trash_manifests::ActiveModel {
+            trash_id: Set(entry),
+            repository_id: Set(repository.id),
+            digest: Set(m.digest),
         }
-        manifest_references::Entity::delete_many()
-            .filter(manifest_references::Column::ManifestId.eq(m.id))
-            .exec(&txn)
-            .await?;
-        manifests::Entity::delete_by_id(m.id).exec(&txn).await?;
+        .insert(&txn)
+        .await?;
         txn.commit().await?;
         Ok(true)
     }
@@ -445,26 +425,21 @@ impl Db {
                     ))));
                 };
                 for m in &snapshot.manifests {
-                    let present = manifests::Entity::find()
+                    // Back as if pushed now, so garbage collection's grace and the
+                    // policy's period give its owner time to tag it.
+                    let back = manifests::Entity::update_many()
+                        .col_expr(
+                            manifests::Column::CreatedAt,
+                            sea_orm::sea_query::Expr::value(now),
+                        )
                         .filter(manifests::Column::RepositoryId.eq(repository.id))
                         .filter(manifests::Column::Digest.eq(&m.digest))
-                        .count(&txn)
+                        .exec(&txn)
                         .await?
-                        > 0;
-                    // Restored as if pushed now, so garbage collection's grace and the
-                    // policy's period give its owner time to tag it. Pushed again
-                    // meanwhile: it is back already.
-                    let fresh = SnapshotManifest {
-                        created_at: now,
-                        ..m.clone()
-                    };
-                    if !present
-                        && insert_manifest(&txn, repository.id, &fresh)
-                            .await?
-                            .is_none()
-                    {
+                        .rows_affected;
+                    if back == 0 {
                         return Ok(Err(RestoreRefused(format!(
-                            "That image of {} cannot be restored: its record is damaged.",
+                            "That image of {} is gone: it was deleted by its digest.",
                             entry.repository
                         ))));
                     }

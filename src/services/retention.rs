@@ -221,15 +221,22 @@ impl Services {
                 continue;
             };
             let mut report = RetentionReport::default();
+            // One repository that fails is skipped (and logged), not every one after it.
             for repo in self.db.account_repositories(a.id).await? {
                 let Some(applying) = policy_for(&by_account[&id], &repo) else {
                     continue;
                 };
-                let plan = self.plan_repository(&a, &repo, &applying.policy).await?;
+                let plan = match self.plan_repository(&a, &repo, &applying.policy).await {
+                    Ok(plan) => plan,
+                    Err(e) => {
+                        tracing::warn!(repository = %repo.name, error = ?e, "retention skipped a repository");
+                        continue;
+                    }
+                };
                 report.add(if dry_run {
                     plan
                 } else {
-                    self.apply(&repo, plan).await?
+                    self.apply(&repo, plan).await
                 });
             }
             if !dry_run && (report.tags > 0 || report.manifests > 0) {
@@ -275,8 +282,9 @@ impl Services {
     }
 
     /// Moves what a plan names to the trash, each in its own transaction that checks
-    /// it is still as planned (a tag pushed again since stays). Counts what went.
-    async fn apply(&self, repo: &Repository, plan: RetentionReport) -> Result<RetentionReport> {
+    /// it is still as planned (a tag pushed again since stays). Counts what went; one
+    /// that fails (a conflict with a concurrent writer) is skipped until the next run.
+    async fn apply(&self, repo: &Repository, plan: RetentionReport) -> RetentionReport {
         let deletion = self.deletion(RETENTION_ACTOR);
         let mut done = RetentionReport::default();
         for r in plan.removed {
@@ -294,19 +302,23 @@ impl Services {
                             &deletion,
                             Some((manifest_id, pushed_at)),
                         )
-                        .await?
+                        .await
                 }
                 Target::Manifest { id, cutoff } => {
                     self.db
                         .trash_manifest(repo, id, cutoff, r.bytes as i64, &deletion)
-                        .await?
+                        .await
                 }
             };
-            if gone {
-                done.push(r);
+            match gone {
+                Ok(true) => done.push(r),
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(repository = %repo.name, digest = %r.digest, error = ?e, "retention skipped an item")
+                }
             }
         }
-        Ok(done)
+        done
     }
 
     /// The scheduled run, beside garbage collection and under its lease.
@@ -423,6 +435,8 @@ fn plan(
             pushed_at: *pushed_at,
             pulled_at: facts.manifests.get(manifest_id).and_then(|m| m.pulled_at),
             immutable: frozen.iter().any(|p| p.matches(name)),
+            referrer: crate::domain::retention::tagged_subject(name)
+                .is_some_and(|d| facts.manifests.values().any(|m| m.digest == d)),
         })
         .collect();
     let doomed_tags: HashSet<usize> = policy.doomed(&tag_facts, now).into_iter().collect();
@@ -459,8 +473,9 @@ fn plan(
         .map(|(_, t)| t.1)
         .chain(doomed_untagged.iter().map(|(id, _)| **id))
         .collect();
-    // Blobs of what stays: every manifest that is not doomed and not only an index's
-    // platform, with the platforms it lists.
+    // Blobs of what stays: every manifest that is not doomed and is not only an
+    // index's platform (a platform tagged itself stays on its own), with the platforms
+    // it lists.
     let by_digest: HashMap<&str, i64> = facts
         .manifests
         .iter()
@@ -489,7 +504,9 @@ fn plan(
     };
     let mut staying: HashSet<String> = HashSet::new();
     for (id, m) in &facts.manifests {
-        if !doomed_ids.contains(id) && !facts.listed.contains(&m.digest) {
+        if !doomed_ids.contains(id)
+            && (!facts.listed.contains(&m.digest) || kept_tagged.contains(id))
+        {
             staying.extend(closure(*id).into_iter().map(|(d, _)| d));
         }
     }

@@ -95,9 +95,10 @@ impl Services {
         if let Err(refused) = self.db.restore_trash(entry.id, now_ms()).await? {
             return Err(Error::Conflict(refused.0));
         }
-        let what = match &entry.tag {
-            Some(t) => format!("tag {t}"),
-            None => "repository".to_owned(),
+        let what = match (&entry.tag, crate::db::trashed_manifest(&entry)) {
+            (Some(t), _) => format!("tag {t}"),
+            (None, Some(digest)) => format!("untagged image {digest}"),
+            (None, None) => "repository".to_owned(),
         };
         self.audit(
             Some(account.id),
