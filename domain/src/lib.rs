@@ -12,6 +12,7 @@ pub mod range;
 pub mod reference;
 pub mod retention;
 pub mod scope;
+pub mod size;
 
 pub use access::{Action, Role, TokenAccess, Visibility};
 pub use digest::{Algorithm, Digest};

@@ -2,8 +2,8 @@
 //! people here, once; internal causes are logged.
 
 use crate::domain::{
-    AccountName, NodeName, Reference, RepositoryName, RepositoryOrder, Role, TagName, TagPattern,
-    TokenAccess, Username, Visibility,
+    AccountName, NodeName, Reference, RepositoryName, Role, TagName, TagPattern, TokenAccess,
+    Username, Visibility,
 };
 use crate::services::access::Caller;
 use crate::services::{Error, Services};
@@ -30,15 +30,6 @@ fn visitor(user_id: Option<i64>) -> Caller {
     user_id.map_or(Caller::Anonymous, person)
 }
 
-/// The refusal of a name that cannot exist: like any other repository one may not see.
-fn refused(user_id: Option<i64>) -> Refusal {
-    refusal(if user_id.is_some() {
-        Error::Forbidden
-    } else {
-        Error::Unauthenticated
-    })
-}
-
 fn repository_rows(rows: Vec<crate::db::RepositorySummary>, host: &str) -> Vec<RepositoryRow> {
     rows.into_iter()
         .map(|r| RepositoryRow {
@@ -55,7 +46,7 @@ fn repository_rows(rows: Vec<crate::db::RepositorySummary>, host: &str) -> Vec<R
 /// What a person is told when something goes wrong.
 pub fn refusal(e: Error) -> Refusal {
     match e {
-        Error::Unauthenticated => Refusal::new(401, "Please sign in."),
+        Error::Unauthenticated => Refusal::sign_in(),
         Error::TooManyRequests { retry_after } => Refusal::new(
             429,
             format!(
@@ -64,9 +55,7 @@ pub fn refusal(e: Error) -> Refusal {
             ),
         ),
         // Another account's things are not even said to exist.
-        Error::Forbidden | Error::NotFound(_) => {
-            Refusal::new(403, "You do not have access to that.")
-        }
+        Error::Forbidden | Error::NotFound(_) => Refusal::no_access(),
         Error::Conflict(m) => Refusal::new(409, m),
         Error::Denied(m) => Refusal::new(403, m),
         Error::StorageFull => Refusal::new(507, "The registry's storage is full."),
@@ -118,11 +107,10 @@ impl AuthPort for ServicePorts {
     async fn create_first_admin(
         &self,
         token: &str,
-        username: &str,
+        username: &Username,
         password: &str,
     ) -> Result<i64, Refusal> {
-        let username = Username::parse(username).map_err(|e| e.0)?;
-        match self.0.finish_setup(token, &username, password).await {
+        match self.0.finish_setup(token, username, password).await {
             Ok(user) => Ok(user.id),
             Err(Error::Forbidden) => Err(Refusal::new(
                 403,
@@ -154,18 +142,17 @@ impl RepositoryPort for ServicePorts {
     async fn list(
         &self,
         user_id: i64,
+        account: &AccountName,
         q: &RepositoryQuery<'_>,
         host: &str,
     ) -> Result<(Vec<RepositoryRow>, u64), Refusal> {
-        let account = AccountName::parse(q.account).map_err(|_| refusal(Error::Forbidden))?;
-        let order = RepositoryOrder::parse(q.order).map_err(|e| e.0)?;
         let (rows, total) = self
             .0
             .account_repositories(
                 &person(user_id),
-                &account,
+                account,
                 q.filter,
-                order,
+                q.order,
                 q.page,
                 q.per_page,
             )
@@ -179,10 +166,9 @@ impl RepositoryPort for ServicePorts {
         q: &RepositoryQuery<'_>,
         host: &str,
     ) -> Result<(Vec<RepositoryRow>, u64), Refusal> {
-        let order = RepositoryOrder::parse(q.order).map_err(|e| e.0)?;
         let (rows, total) = self
             .0
-            .public_repositories(q.filter, order, q.page, q.per_page)
+            .public_repositories(q.filter, q.order, q.page, q.per_page)
             .await
             .map_err(refusal)?;
         Ok((repository_rows(rows, host), total))
@@ -191,12 +177,11 @@ impl RepositoryPort for ServicePorts {
     async fn tags(
         &self,
         user_id: Option<i64>,
-        repository: &str,
+        repo: &RepositoryName,
     ) -> Result<(Vec<TagRow>, u64), Refusal> {
-        let repo = RepositoryName::parse(repository).map_err(|_| refused(user_id))?;
         let found = self
             .0
-            .repository_tags(&visitor(user_id), &repo)
+            .repository_tags(&visitor(user_id), repo)
             .await
             .map_err(refusal)?;
         let rows = found
@@ -216,12 +201,11 @@ impl RepositoryPort for ServicePorts {
     async fn untagged(
         &self,
         user_id: Option<i64>,
-        repository: &str,
+        repo: &RepositoryName,
     ) -> Result<Vec<UntaggedRow>, Refusal> {
-        let repo = RepositoryName::parse(repository).map_err(|_| refused(user_id))?;
         let rows = self
             .0
-            .repository_untagged(&visitor(user_id), &repo)
+            .repository_untagged(&visitor(user_id), repo)
             .await
             .map_err(refusal)?;
         Ok(rows
@@ -237,12 +221,11 @@ impl RepositoryPort for ServicePorts {
     async fn standing(
         &self,
         user_id: Option<i64>,
-        repository: &str,
+        repo: &RepositoryName,
     ) -> Result<RepositoryStanding, Refusal> {
-        let repo = RepositoryName::parse(repository).map_err(|_| refused(user_id))?;
         let r = self
             .0
-            .repository_rights(&visitor(user_id), &repo)
+            .repository_rights(&visitor(user_id), repo)
             .await
             .map_err(refusal)?;
         Ok(RepositoryStanding {
@@ -255,12 +238,10 @@ impl RepositoryPort for ServicePorts {
     async fn set_visibility(
         &self,
         user_id: i64,
-        repository: &str,
-        visibility: &str,
+        repo: &RepositoryName,
+        visibility: Visibility,
         typed: &str,
     ) -> Result<(), Refusal> {
-        let repo = RepositoryName::parse(repository).map_err(|_| refusal(Error::Forbidden))?;
-        let visibility = Visibility::parse(visibility).map_err(|e| e.0)?;
         // Making one public shows it to everyone, so it is confirmed by its name.
         if visibility.is_public() && typed.trim() != repo.as_str() {
             return Err(Refusal::new(
@@ -269,7 +250,7 @@ impl RepositoryPort for ServicePorts {
             ));
         }
         self.0
-            .set_repository_visibility(&person(user_id), &repo, visibility)
+            .set_repository_visibility(&person(user_id), repo, visibility)
             .await
             .map_err(refusal)
     }
@@ -277,17 +258,14 @@ impl RepositoryPort for ServicePorts {
     async fn manifest(
         &self,
         user_id: Option<i64>,
-        reference: &str,
+        repo: &RepositoryName,
+        reference: &Reference,
         host: &str,
     ) -> Result<ManifestDetail, Refusal> {
         let not_found = || Refusal::new(404, "There is no such tag or manifest.");
-        let (name, reference) =
-            crate::domain::reference::split_named_reference(reference).ok_or_else(not_found)?;
-        let repo = RepositoryName::parse(name).map_err(|_| not_found())?;
-        let reference = Reference::parse(reference).map_err(|_| not_found())?;
         let found = match self
             .0
-            .manifest_detail(&visitor(user_id), &repo, &reference)
+            .manifest_detail(&visitor(user_id), repo, reference)
             .await
         {
             Err(Error::NotFound(_)) => return Err(not_found()),
@@ -319,12 +297,11 @@ impl RepositoryPort for ServicePorts {
     async fn delete_repository(
         &self,
         user_id: i64,
-        repository: &str,
+        repo: &RepositoryName,
         typed: &str,
     ) -> Result<(), Refusal> {
-        let repo = RepositoryName::parse(repository).map_err(|_| refusal(Error::Forbidden))?;
         self.0
-            .delete_repositories(&person(user_id), std::slice::from_ref(&repo), typed)
+            .delete_repositories(&person(user_id), std::slice::from_ref(repo), typed)
             .await
             .map_err(refusal)
     }
@@ -332,15 +309,11 @@ impl RepositoryPort for ServicePorts {
     async fn delete_repositories(
         &self,
         user_id: i64,
-        repositories: &[String],
+        repositories: &[RepositoryName],
         typed: &str,
     ) -> Result<(), Refusal> {
-        let repos = repositories
-            .iter()
-            .map(|r| RepositoryName::parse(r).map_err(|_| refusal(Error::Forbidden)))
-            .collect::<Result<Vec<_>, _>>()?;
         self.0
-            .delete_repositories(&person(user_id), &repos, typed)
+            .delete_repositories(&person(user_id), repositories, typed)
             .await
             .map_err(refusal)
     }
@@ -348,14 +321,12 @@ impl RepositoryPort for ServicePorts {
     async fn delete_tag(
         &self,
         user_id: i64,
-        repository: &str,
-        tag: &str,
+        repo: &RepositoryName,
+        tag: &TagName,
         typed: &str,
     ) -> Result<(), Refusal> {
-        let repo = RepositoryName::parse(repository).map_err(|_| refusal(Error::Forbidden))?;
-        let tag = TagName::parse(tag).map_err(|_| refusal(Error::Forbidden))?;
         self.0
-            .delete_tag(&person(user_id), &repo, &tag, typed)
+            .delete_tag(&person(user_id), repo, tag, typed)
             .await
             .map_err(refusal)
     }
@@ -363,11 +334,10 @@ impl RepositoryPort for ServicePorts {
 
 #[async_trait::async_trait]
 impl CredentialPort for ServicePorts {
-    async fn nodes(&self, user_id: i64, account: &str) -> Result<Vec<NodeRow>, Refusal> {
-        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+    async fn nodes(&self, user_id: i64, account: &AccountName) -> Result<Vec<NodeRow>, Refusal> {
         Ok(self
             .0
-            .account_nodes(&person(user_id), &account)
+            .account_nodes(&person(user_id), account)
             .await
             .map_err(refusal)?
             .into_iter()
@@ -385,14 +355,12 @@ impl CredentialPort for ServicePorts {
     async fn create_node(
         &self,
         user_id: i64,
-        account: &str,
-        name: &str,
+        account: &AccountName,
+        name: &NodeName,
     ) -> Result<CreatedNode, Refusal> {
-        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
-        let name = NodeName::parse(name).map_err(|e| e.0)?;
         let new = self
             .0
-            .create_node(&person(user_id), &name, &account)
+            .create_node(&person(user_id), name, account)
             .await
             .map_err(refusal)?;
         Ok(CreatedNode {
@@ -401,10 +369,14 @@ impl CredentialPort for ServicePorts {
         })
     }
 
-    async fn revoke_node(&self, user_id: i64, account: &str, id: i64) -> Result<(), Refusal> {
-        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+    async fn revoke_node(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        id: i64,
+    ) -> Result<(), Refusal> {
         self.0
-            .revoke_node(&person(user_id), &account, id)
+            .revoke_node(&person(user_id), account, id)
             .await
             .map_err(refusal)
     }
@@ -434,10 +406,9 @@ impl CredentialPort for ServicePorts {
         &self,
         user_id: i64,
         label: &str,
-        access: &str,
+        access: TokenAccess,
         days: Option<u32>,
     ) -> Result<CreatedToken, Refusal> {
-        let access = TokenAccess::parse(access).map_err(|e| e.0)?;
         let lifetime =
             days.map(|d| std::time::Duration::from_secs(u64::from(d.min(3650)) * 86_400));
         let user = self
@@ -469,9 +440,8 @@ impl CredentialPort for ServicePorts {
     async fn docker_login(
         &self,
         user_id: i64,
-        account: &str,
+        account: &AccountName,
     ) -> Result<(String, String, i64), Refusal> {
-        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
         let user = self
             .0
             .portal_user(user_id)
@@ -480,7 +450,7 @@ impl CredentialPort for ServicePorts {
             .ok_or_else(|| refusal(Error::Unauthenticated))?;
         let new = self
             .0
-            .create_login_token(&person(user_id), &account)
+            .create_login_token(&person(user_id), account)
             .await
             .map_err(refusal)?;
         Ok((
@@ -496,19 +466,14 @@ impl ActivityPort for ServicePorts {
     async fn activity(
         &self,
         user_id: i64,
-        account: &str,
+        account: &AccountName,
         kind: &str,
-        repository: &str,
+        repository: Option<&RepositoryName>,
         page: u64,
     ) -> Result<ActivityLog, Refusal> {
-        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
-        let repository = match repository {
-            "" => None,
-            r => Some(RepositoryName::parse(r).map_err(|e| e.0)?),
-        };
         let (rows, total) = self
             .0
-            .account_activity(&person(user_id), &account, kind, repository.as_ref(), page)
+            .account_activity(&person(user_id), account, kind, repository, page)
             .await
             .map_err(refusal)?;
         Ok(ActivityLog {
@@ -535,13 +500,12 @@ impl AccountPort for ServicePorts {
     async fn immutability(
         &self,
         user_id: i64,
-        account: &str,
+        account: &AccountName,
     ) -> Result<Vec<ImmutabilityRow>, Refusal> {
-        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
         let caller = person(user_id);
         let rules = self
             .0
-            .immutability_rules(&caller, &account)
+            .immutability_rules(&caller, account)
             .await
             .map_err(refusal)?;
         let removable = self
@@ -567,14 +531,12 @@ impl AccountPort for ServicePorts {
     async fn add_immutability(
         &self,
         user_id: i64,
-        account: &str,
-        pattern: &str,
+        account: &AccountName,
+        pattern: &TagPattern,
         repository: &str,
     ) -> Result<(), Refusal> {
-        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
-        let pattern = TagPattern::parse(pattern.trim()).map_err(|e| e.0)?;
         self.0
-            .add_immutability(&person(user_id), &account, &pattern, Some(repository))
+            .add_immutability(&person(user_id), account, pattern, Some(repository))
             .await
             .map_err(refusal)
     }
@@ -582,14 +544,12 @@ impl AccountPort for ServicePorts {
     async fn remove_immutability(
         &self,
         user_id: i64,
-        account: &str,
-        pattern: &str,
+        account: &AccountName,
+        pattern: &TagPattern,
         repository: &str,
     ) -> Result<(), Refusal> {
-        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
-        let pattern = TagPattern::parse(pattern).map_err(|e| e.0)?;
         self.0
-            .remove_immutability(&person(user_id), &account, &pattern, Some(repository))
+            .remove_immutability(&person(user_id), account, pattern, Some(repository))
             .await
             .map_err(refusal)
     }
@@ -672,11 +632,14 @@ impl AccountPort for ServicePorts {
             .map_err(refusal)
     }
 
-    async fn members(&self, user_id: i64, account: &str) -> Result<Vec<MemberRow>, Refusal> {
-        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+    async fn members(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+    ) -> Result<Vec<MemberRow>, Refusal> {
         Ok(self
             .0
-            .account_members(&person(user_id), &account)
+            .account_members(&person(user_id), account)
             .await
             .map_err(refusal)?
             .into_iter()
@@ -691,16 +654,13 @@ impl AccountPort for ServicePorts {
     async fn add_member(
         &self,
         user_id: i64,
-        account: &str,
-        username: &str,
-        role: &str,
+        account: &AccountName,
+        username: &Username,
+        role: Role,
         password: &str,
     ) -> Result<(), Refusal> {
-        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
-        let username = Username::parse(username.trim()).map_err(|e| e.0)?;
-        let role = Role::parse(role).map_err(|e| e.0)?;
         self.0
-            .add_member(&person(user_id), &account, &username, role, Some(password))
+            .add_member(&person(user_id), account, username, role, Some(password))
             .await
             .map_err(refusal)
     }
@@ -708,13 +668,11 @@ impl AccountPort for ServicePorts {
     async fn remove_member(
         &self,
         user_id: i64,
-        account: &str,
-        username: &str,
+        account: &AccountName,
+        username: &Username,
     ) -> Result<(), Refusal> {
-        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
-        let username = Username::parse(username).map_err(|e| e.0)?;
         self.0
-            .remove_member(&person(user_id), &account, &username)
+            .remove_member(&person(user_id), account, username)
             .await
             .map_err(refusal)
     }
@@ -737,10 +695,9 @@ impl AccountPort for ServicePorts {
             .collect())
     }
 
-    async fn create_account(&self, user_id: i64, name: &str) -> Result<(), Refusal> {
-        let name = AccountName::parse(name.trim()).map_err(|e| e.0)?;
+    async fn create_account(&self, user_id: i64, name: &AccountName) -> Result<(), Refusal> {
         self.0
-            .create_account(&person(user_id), &name)
+            .create_account(&person(user_id), name)
             .await
             .map(|_| ())
             .map_err(refusal)
@@ -759,11 +716,10 @@ impl AccountPort for ServicePorts {
             .map_err(refusal)
     }
 
-    async fn trash(&self, user_id: i64, account: &str) -> Result<Vec<TrashRow>, Refusal> {
-        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+    async fn trash(&self, user_id: i64, account: &AccountName) -> Result<Vec<TrashRow>, Refusal> {
         Ok(self
             .0
-            .account_trash(&person(user_id), &account)
+            .account_trash(&person(user_id), account)
             .await
             .map_err(refusal)?
             .into_iter()
@@ -780,27 +736,33 @@ impl AccountPort for ServicePorts {
             .collect())
     }
 
-    async fn restore(&self, user_id: i64, account: &str, id: i64) -> Result<(), Refusal> {
-        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+    async fn restore(&self, user_id: i64, account: &AccountName, id: i64) -> Result<(), Refusal> {
         self.0
-            .restore_from_trash(&person(user_id), &account, id)
+            .restore_from_trash(&person(user_id), account, id)
             .await
             .map_err(refusal)
     }
 
-    async fn empty_trash(&self, user_id: i64, account: &str, typed: &str) -> Result<u64, Refusal> {
-        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
+    async fn empty_trash(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        typed: &str,
+    ) -> Result<u64, Refusal> {
         self.0
-            .empty_trash(&person(user_id), &account, typed)
+            .empty_trash(&person(user_id), account, typed)
             .await
             .map_err(refusal)
     }
 
-    async fn set_quota(&self, user_id: i64, account: &str, quota: &str) -> Result<(), Refusal> {
-        let account = AccountName::parse(account).map_err(|_| refusal(Error::Forbidden))?;
-        let quota = crate::config::parse_size(quota)?;
+    async fn set_quota(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        quota: Option<u64>,
+    ) -> Result<(), Refusal> {
         self.0
-            .set_quota(&person(user_id), &account, quota)
+            .set_quota(&person(user_id), account, quota)
             .await
             .map_err(refusal)
     }

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 pub async fn list_members(account: String) -> Result<Vec<MemberRow>, ServerFnError> {
     use crate::server::Ports;
     let user_id = super::session::session_user_id().await?;
+    let account = super::parse::account(&account)?;
     expect_context::<Ports>()
         .accounts
         .members(user_id, &account)
@@ -24,9 +25,12 @@ pub async fn add_member(
 ) -> Result<(), ServerFnError> {
     use crate::server::Ports;
     let user_id = super::session::session_user_id().await?;
+    let account = super::parse::account(&account)?;
+    let username = super::parse::typed(domain::Username::parse(username.trim()))?;
+    let role = super::parse::typed(domain::Role::parse(&role))?;
     expect_context::<Ports>()
         .accounts
-        .add_member(user_id, &account, &username, &role, &password)
+        .add_member(user_id, &account, &username, role, &password)
         .await
         .map_err(super::refused)
 }
@@ -35,6 +39,8 @@ pub async fn add_member(
 pub async fn remove_member(account: String, username: String) -> Result<(), ServerFnError> {
     use crate::server::Ports;
     let user_id = super::session::session_user_id().await?;
+    let account = super::parse::account(&account)?;
+    let username = super::parse::typed(domain::Username::parse(&username))?;
     expect_context::<Ports>()
         .accounts
         .remove_member(user_id, &account, &username)
@@ -57,6 +63,7 @@ pub async fn list_accounts() -> Result<Vec<AccountRow>, ServerFnError> {
 pub async fn create_account(name: String) -> Result<(), ServerFnError> {
     use crate::server::Ports;
     let user_id = super::session::session_user_id().await?;
+    let name = super::parse::typed(domain::AccountName::parse(name.trim()))?;
     expect_context::<Ports>()
         .accounts
         .create_account(user_id, &name)
@@ -82,6 +89,7 @@ pub async fn change_password(current: String, new: String) -> Result<(), ServerF
 pub async fn list_trash(account: String) -> Result<Vec<TrashRow>, ServerFnError> {
     use crate::server::Ports;
     let user_id = super::session::session_user_id().await?;
+    let account = super::parse::account(&account)?;
     expect_context::<Ports>()
         .accounts
         .trash(user_id, &account)
@@ -93,6 +101,7 @@ pub async fn list_trash(account: String) -> Result<Vec<TrashRow>, ServerFnError>
 pub async fn restore(account: String, id: i64) -> Result<(), ServerFnError> {
     use crate::server::Ports;
     let user_id = super::session::session_user_id().await?;
+    let account = super::parse::account(&account)?;
     expect_context::<Ports>()
         .accounts
         .restore(user_id, &account, id)
@@ -105,6 +114,7 @@ pub async fn restore(account: String, id: i64) -> Result<(), ServerFnError> {
 pub async fn empty_trash(account: String, confirm: String) -> Result<u64, ServerFnError> {
     use crate::server::Ports;
     let user_id = super::session::session_user_id().await?;
+    let account = super::parse::account(&account)?;
     expect_context::<Ports>()
         .accounts
         .empty_trash(user_id, &account, &confirm)
@@ -128,9 +138,11 @@ pub async fn collect_garbage() -> Result<String, ServerFnError> {
 pub async fn set_quota(account: String, quota: String) -> Result<(), ServerFnError> {
     use crate::server::Ports;
     let user_id = super::session::session_user_id().await?;
+    let account = super::parse::account(&account)?;
+    let quota = super::parse::typed(domain::size::parse_size(&quota))?;
     expect_context::<Ports>()
         .accounts
-        .set_quota(user_id, &account, &quota)
+        .set_quota(user_id, &account, quota)
         .await
         .map_err(super::refused)
 }

@@ -8,6 +8,7 @@ pub async fn docker_login(account: String) -> Result<DockerLoginCommand, ServerF
     use super::session::{request_host, session_user_id};
     use crate::server::Ports;
     let user_id = session_user_id().await?;
+    let account = super::parse::account(&account)?;
     let (username, secret, expires_at_ms) = expect_context::<Ports>()
         .credentials
         .docker_login(user_id, &account)
@@ -44,9 +45,10 @@ pub async fn create_token(
     use crate::server::Ports;
     let user_id = super::session::session_user_id().await?;
     let days = (expires_days > 0).then_some(expires_days);
+    let access = super::parse::typed(domain::TokenAccess::parse(&access))?;
     expect_context::<Ports>()
         .credentials
-        .create_token(user_id, &label, &access, days)
+        .create_token(user_id, &label, access, days)
         .await
         .map_err(super::refused)
 }
@@ -66,6 +68,7 @@ pub async fn revoke_token(id: i64) -> Result<(), ServerFnError> {
 pub async fn list_nodes(account: String) -> Result<Vec<NodeRow>, ServerFnError> {
     use crate::server::Ports;
     let user_id = super::session::session_user_id().await?;
+    let account = super::parse::account(&account)?;
     expect_context::<Ports>()
         .credentials
         .nodes(user_id, &account)
@@ -77,9 +80,11 @@ pub async fn list_nodes(account: String) -> Result<Vec<NodeRow>, ServerFnError> 
 pub async fn create_node(account: String, name: String) -> Result<CreatedNode, ServerFnError> {
     use crate::server::Ports;
     let user_id = super::session::session_user_id().await?;
+    let account = super::parse::account(&account)?;
+    let name = super::parse::typed(domain::NodeName::parse(name.trim()))?;
     expect_context::<Ports>()
         .credentials
-        .create_node(user_id, &account, name.trim())
+        .create_node(user_id, &account, &name)
         .await
         .map_err(super::refused)
 }
@@ -88,6 +93,7 @@ pub async fn create_node(account: String, name: String) -> Result<CreatedNode, S
 pub async fn revoke_node(account: String, id: i64) -> Result<(), ServerFnError> {
     use crate::server::Ports;
     let user_id = super::session::session_user_id().await?;
+    let account = super::parse::account(&account)?;
     expect_context::<Ports>()
         .credentials
         .revoke_node(user_id, &account, id)

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 pub async fn list_immutability(account: String) -> Result<Vec<ImmutabilityRow>, ServerFnError> {
     use crate::server::Ports;
     let user_id = super::session::session_user_id().await?;
+    let account = super::parse::account(&account)?;
     expect_context::<Ports>()
         .accounts
         .immutability(user_id, &account)
@@ -24,6 +25,8 @@ pub async fn add_immutability(
 ) -> Result<(), ServerFnError> {
     use crate::server::Ports;
     let user_id = super::session::session_user_id().await?;
+    let account = super::parse::account(&account)?;
+    let pattern = super::parse::typed(domain::TagPattern::parse(pattern.trim()))?;
     expect_context::<Ports>()
         .accounts
         .add_immutability(user_id, &account, &pattern, &repository)
@@ -40,6 +43,8 @@ pub async fn remove_immutability(
 ) -> Result<(), ServerFnError> {
     use crate::server::Ports;
     let user_id = super::session::session_user_id().await?;
+    let account = super::parse::account(&account)?;
+    let pattern = super::parse::typed(domain::TagPattern::parse(&pattern))?;
     expect_context::<Ports>()
         .accounts
         .remove_immutability(user_id, &account, &pattern, &repository)

@@ -15,17 +15,17 @@ pub async fn list_repositories(
     use super::session::{request_host, session_user_id};
     use crate::server::Ports;
     let user_id = session_user_id().await?;
+    let account = super::parse::account(&account)?;
     let page = page.max(1);
     let query = crate::server::RepositoryQuery {
-        account: &account,
         filter: filter.trim(),
-        order: &order,
+        order: super::parse::typed(domain::RepositoryOrder::parse(&order))?,
         page,
         per_page,
     };
     let (rows, total) = expect_context::<Ports>()
         .repositories
-        .list(user_id, &query, &request_host())
+        .list(user_id, &account, &query, &request_host())
         .await
         .map_err(super::refused)?;
     Ok(RepositoryList {
@@ -48,9 +48,8 @@ pub async fn explore_repositories(
     use crate::server::Ports;
     let page = page.max(1);
     let query = crate::server::RepositoryQuery {
-        account: "",
         filter: filter.trim(),
-        order: "name",
+        order: domain::RepositoryOrder::Name,
         page,
         per_page,
     };
@@ -74,14 +73,18 @@ pub async fn get_repository(name: String) -> Result<RepositoryDetail, ServerFnEr
     use super::session::{request_host, session_user_id_if_any};
     use crate::server::Ports;
     let user_id = session_user_id_if_any().await?;
+    let repository = super::parse::repository(&name, user_id.is_some())?;
     let port = expect_context::<Ports>().repositories;
-    let (tags, size) = port.tags(user_id, &name).await.map_err(super::refused)?;
+    let (tags, size) = port
+        .tags(user_id, &repository)
+        .await
+        .map_err(super::refused)?;
     let standing = port
-        .standing(user_id, &name)
+        .standing(user_id, &repository)
         .await
         .map_err(super::refused)?;
     let (referrers, untagged) = port
-        .untagged(user_id, &name)
+        .untagged(user_id, &repository)
         .await
         .map_err(super::refused)?
         .into_iter()
@@ -108,9 +111,11 @@ pub async fn set_visibility(
     use super::session::session_user_id;
     use crate::server::Ports;
     let user_id = session_user_id().await?;
+    let repository = super::parse::repository(&repository, true)?;
+    let visibility = super::parse::typed(domain::Visibility::parse(&visibility))?;
     expect_context::<Ports>()
         .repositories
-        .set_visibility(user_id, &repository, &visibility, &confirm)
+        .set_visibility(user_id, &repository, visibility, &confirm)
         .await
         .map_err(super::refused)
 }
@@ -121,9 +126,10 @@ pub async fn get_manifest(reference: String) -> Result<ManifestDetail, ServerFnE
     use super::session::{request_host, session_user_id_if_any};
     use crate::server::Ports;
     let user_id = session_user_id_if_any().await?;
+    let (repository, reference) = super::parse::named_reference(&reference)?;
     expect_context::<Ports>()
         .repositories
-        .manifest(user_id, &reference, &request_host())
+        .manifest(user_id, &repository, &reference, &request_host())
         .await
         .map_err(super::refused)
 }
@@ -137,6 +143,8 @@ pub async fn delete_tag(
     use super::session::session_user_id;
     use crate::server::Ports;
     let user_id = session_user_id().await?;
+    let repository = super::parse::repository(&repository, true)?;
+    let tag = super::parse::tag(&tag)?;
     expect_context::<Ports>()
         .repositories
         .delete_tag(user_id, &repository, &tag, &confirm)
@@ -149,6 +157,7 @@ pub async fn delete_repository(repository: String, confirm: String) -> Result<()
     use super::session::session_user_id;
     use crate::server::Ports;
     let user_id = session_user_id().await?;
+    let repository = super::parse::repository(&repository, true)?;
     expect_context::<Ports>()
         .repositories
         .delete_repository(user_id, &repository, &confirm)
@@ -165,6 +174,10 @@ pub async fn delete_repositories(
     use super::session::session_user_id;
     use crate::server::Ports;
     let user_id = session_user_id().await?;
+    let repositories = repositories
+        .iter()
+        .map(|r| super::parse::repository(r, true))
+        .collect::<Result<Vec<_>, _>>()?;
     expect_context::<Ports>()
         .repositories
         .delete_repositories(user_id, &repositories, &confirm)

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 pub async fn list_retention(account: String) -> Result<Vec<RetentionRow>, ServerFnError> {
     use crate::server::Ports;
     let user_id = super::session::session_user_id().await?;
-    let account = parse_account(&account)?;
+    let account = super::parse::account(&account)?;
     expect_context::<Ports>()
         .accounts
         .retention(user_id, &account)
@@ -40,7 +40,7 @@ pub async fn preview_retention(
         untagged_older_than,
     };
     let user_id = super::session::session_user_id().await?;
-    let account = parse_account(&account)?;
+    let account = super::parse::account(&account)?;
     let policy = parse_policy(&fields)?;
     expect_context::<Ports>()
         .accounts
@@ -70,7 +70,7 @@ pub async fn save_retention(
         untagged_older_than,
     };
     let user_id = super::session::session_user_id().await?;
-    let account = parse_account(&account)?;
+    let account = super::parse::account(&account)?;
     let policy = parse_policy(&fields)?;
     expect_context::<Ports>()
         .accounts
@@ -84,23 +84,12 @@ pub async fn save_retention(
 pub async fn remove_retention(account: String, repository: String) -> Result<(), ServerFnError> {
     use crate::server::Ports;
     let user_id = super::session::session_user_id().await?;
-    let account = parse_account(&account)?;
+    let account = super::parse::account(&account)?;
     expect_context::<Ports>()
         .accounts
         .remove_retention(user_id, &account, &repository)
         .await
         .map_err(super::refused)
-}
-
-#[cfg(feature = "ssr")]
-fn parse_account(account: &str) -> Result<domain::AccountName, ServerFnError> {
-    // A name that cannot exist is refused like another account's.
-    domain::AccountName::parse(account).map_err(|_| {
-        super::refused(crate::server::Refusal::new(
-            403,
-            "You do not have access to that.",
-        ))
-    })
 }
 
 #[cfg(feature = "ssr")]

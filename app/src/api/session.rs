@@ -172,9 +172,10 @@ pub async fn sign_in(
 pub async fn setup(token: String, username: String, password: String) -> Result<(), ServerFnError> {
     use crate::server::Ports;
     let session: tower_sessions::Session = leptos_axum::extract().await?;
+    let username = super::parse::typed(domain::Username::parse(username.trim()))?;
     let user_id = expect_context::<Ports>()
         .auth
-        .create_first_admin(&token, username.trim(), &password)
+        .create_first_admin(&token, &username, &password)
         .await
         .map_err(super::refused)?;
     start_session(&session, user_id, "/").await

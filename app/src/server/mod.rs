@@ -7,6 +7,10 @@ use crate::model::{
     NodeRow, RepositoryRow, RepositoryStanding, RetentionPreview, RetentionRow, SessionUser,
     SignInRefusal, TagRow, TokenRow, TrashRow, UntaggedRow,
 };
+use domain::{
+    AccountName, NodeName, Reference, RepositoryName, RepositoryOrder, RetentionPolicy, Role,
+    TagName, TagPattern, TokenAccess, Username, Visibility,
+};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -24,6 +28,16 @@ impl Refusal {
             status,
             message: message.into(),
         }
+    }
+
+    /// Another account's things, and names that cannot exist, are not even said to
+    /// exist.
+    pub fn no_access() -> Self {
+        Self::new(403, "You do not have access to that.")
+    }
+
+    pub fn sign_in() -> Self {
+        Self::new(401, "Please sign in.")
     }
 }
 
@@ -59,20 +73,18 @@ pub trait AuthPort: Send + Sync {
     async fn create_first_admin(
         &self,
         token: &str,
-        username: &str,
+        username: &Username,
         password: &str,
     ) -> Result<i64, Refusal>;
     /// The user behind a session, if they still exist.
     async fn user(&self, user_id: i64) -> Option<SessionUser>;
 }
 
-/// Which page of which account's repositories, filtered and ordered how.
+/// Which page of repositories, filtered and ordered how.
 pub struct RepositoryQuery<'a> {
-    pub account: &'a str,
     /// Part of the name; empty for all.
     pub filter: &'a str,
-    /// name, pushed or size.
-    pub order: &'a str,
+    pub order: RepositoryOrder,
     /// From 1.
     pub page: u64,
     pub per_page: u64,
@@ -85,6 +97,7 @@ pub trait RepositoryPort: Send + Sync {
     async fn list(
         &self,
         user_id: i64,
+        account: &AccountName,
         query: &RepositoryQuery<'_>,
         host: &str,
     ) -> Result<(Vec<RepositoryRow>, u64), Refusal>;
@@ -99,41 +112,42 @@ pub trait RepositoryPort: Send + Sync {
     async fn tags(
         &self,
         user_id: Option<i64>,
-        repository: &str,
+        repository: &RepositoryName,
     ) -> Result<(Vec<TagRow>, u64), Refusal>;
     /// Manifests of a repository no tag points at (untagged images and referrers).
     async fn untagged(
         &self,
         user_id: Option<i64>,
-        repository: &str,
+        repository: &RepositoryName,
     ) -> Result<Vec<UntaggedRow>, Refusal>;
     /// Whether the repository is public and what the caller may do to it.
     async fn standing(
         &self,
         user_id: Option<i64>,
-        repository: &str,
+        repository: &RepositoryName,
     ) -> Result<RepositoryStanding, Refusal>;
     /// A manifest by `repository:tag` or `repository@digest`, for the Tag page; `host`
     /// is where pull URIs point.
     async fn manifest(
         &self,
         user_id: Option<i64>,
-        reference: &str,
+        repository: &RepositoryName,
+        reference: &Reference,
         host: &str,
     ) -> Result<ManifestDetail, Refusal>;
     /// Makes a repository `public` (then `typed` must be its full name) or `private`.
     async fn set_visibility(
         &self,
         user_id: i64,
-        repository: &str,
-        visibility: &str,
+        repository: &RepositoryName,
+        visibility: Visibility,
         typed: &str,
     ) -> Result<(), Refusal>;
     /// Deletes a repository; `typed` must be its full name.
     async fn delete_repository(
         &self,
         user_id: i64,
-        repository: &str,
+        repository: &RepositoryName,
         typed: &str,
     ) -> Result<(), Refusal>;
     /// Deletes the checked repositories; `typed` must be the full name of one, or how
@@ -141,15 +155,15 @@ pub trait RepositoryPort: Send + Sync {
     async fn delete_repositories(
         &self,
         user_id: i64,
-        repositories: &[String],
+        repositories: &[RepositoryName],
         typed: &str,
     ) -> Result<(), Refusal>;
     /// Deletes a tag; `typed` must be the tag's name.
     async fn delete_tag(
         &self,
         user_id: i64,
-        repository: &str,
-        tag: &str,
+        repository: &RepositoryName,
+        tag: &TagName,
         typed: &str,
     ) -> Result<(), Refusal>;
 }
@@ -163,35 +177,40 @@ pub trait CredentialPort: Send + Sync {
         &self,
         user_id: i64,
         label: &str,
-        access: &str,
+        access: TokenAccess,
         days: Option<u32>,
     ) -> Result<CreatedToken, Refusal>;
     async fn revoke_token(&self, user_id: i64, id: i64) -> Result<(), Refusal>;
-    async fn nodes(&self, user_id: i64, account: &str) -> Result<Vec<NodeRow>, Refusal>;
+    async fn nodes(&self, user_id: i64, account: &AccountName) -> Result<Vec<NodeRow>, Refusal>;
     async fn create_node(
         &self,
         user_id: i64,
-        account: &str,
-        name: &str,
+        account: &AccountName,
+        name: &NodeName,
     ) -> Result<CreatedNode, Refusal>;
-    async fn revoke_node(&self, user_id: i64, account: &str, id: i64) -> Result<(), Refusal>;
+    async fn revoke_node(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        id: i64,
+    ) -> Result<(), Refusal>;
     async fn docker_login(
         &self,
         user_id: i64,
-        account: &str,
+        account: &AccountName,
     ) -> Result<(String, String, i64), Refusal>;
 }
 
 #[async_trait::async_trait]
 pub trait ActivityPort: Send + Sync {
     /// A page (from 1) of an account's audit log; `kind` is push, delete, login,
-    /// credentials or empty for all; `repository` empty for all.
+    /// credentials or empty for all; `repository` `None` for all.
     async fn activity(
         &self,
         user_id: i64,
-        account: &str,
+        account: &AccountName,
         kind: &str,
-        repository: &str,
+        repository: Option<&RepositoryName>,
         page: u64,
     ) -> Result<ActivityLog, Refusal>;
 }
@@ -202,74 +221,75 @@ pub trait AccountPort: Send + Sync {
     async fn immutability(
         &self,
         user_id: i64,
-        account: &str,
+        account: &AccountName,
     ) -> Result<Vec<ImmutabilityRow>, Refusal>;
     /// Adds a rule (account admins); `repository` empty for all.
     async fn add_immutability(
         &self,
         user_id: i64,
-        account: &str,
-        pattern: &str,
+        account: &AccountName,
+        pattern: &TagPattern,
         repository: &str,
     ) -> Result<(), Refusal>;
     /// Removes a rule (site admins).
     async fn remove_immutability(
         &self,
         user_id: i64,
-        account: &str,
-        pattern: &str,
+        account: &AccountName,
+        pattern: &TagPattern,
         repository: &str,
     ) -> Result<(), Refusal>;
     /// An account's retention policies (for its members).
     async fn retention(
         &self,
         user_id: i64,
-        account: &domain::AccountName,
+        account: &AccountName,
     ) -> Result<Vec<RetentionRow>, Refusal>;
     /// What a draft policy for the account (`repository` blank) or one repository
     /// would remove now (account admins).
     async fn preview_retention(
         &self,
         user_id: i64,
-        account: &domain::AccountName,
+        account: &AccountName,
         repository: &str,
-        policy: &domain::RetentionPolicy,
+        policy: &RetentionPolicy,
     ) -> Result<RetentionPreview, Refusal>;
     /// Saves a policy (account admins).
     async fn save_retention(
         &self,
         user_id: i64,
-        account: &domain::AccountName,
+        account: &AccountName,
         repository: &str,
-        policy: &domain::RetentionPolicy,
+        policy: &RetentionPolicy,
     ) -> Result<(), Refusal>;
     /// Removes a policy (account admins).
     async fn remove_retention(
         &self,
         user_id: i64,
-        account: &domain::AccountName,
+        account: &AccountName,
         repository: &str,
     ) -> Result<(), Refusal>;
     /// The members of an account (for its admins).
-    async fn members(&self, user_id: i64, account: &str) -> Result<Vec<MemberRow>, Refusal>;
+    async fn members(&self, user_id: i64, account: &AccountName)
+    -> Result<Vec<MemberRow>, Refusal>;
     /// Adds a person or changes their role; `password` creates a user who has none.
     async fn add_member(
         &self,
         user_id: i64,
-        account: &str,
-        username: &str,
-        role: &str,
+        account: &AccountName,
+        username: &Username,
+        role: Role,
         password: &str,
     ) -> Result<(), Refusal>;
     async fn remove_member(
         &self,
         user_id: i64,
-        account: &str,
-        username: &str,
+        account: &AccountName,
+        username: &Username,
     ) -> Result<(), Refusal>;
     /// Every account (for site admins).
     async fn accounts(&self, user_id: i64) -> Result<Vec<AccountRow>, Refusal>;
-    async fn create_account(&self, user_id: i64, name: &str) -> Result<(), Refusal>;
+    async fn create_account(&self, user_id: i64, name: &AccountName) -> Result<(), Refusal>;
     /// Changes the user's password; their sessions but `keep_session` end, and so
     /// does every `docker login` made with the old password.
     async fn change_password(
@@ -280,12 +300,22 @@ pub trait AccountPort: Send + Sync {
         keep_session: Option<&str>,
     ) -> Result<(), Refusal>;
     /// An account's trash, newest first.
-    async fn trash(&self, user_id: i64, account: &str) -> Result<Vec<TrashRow>, Refusal>;
-    async fn restore(&self, user_id: i64, account: &str, id: i64) -> Result<(), Refusal>;
+    async fn trash(&self, user_id: i64, account: &AccountName) -> Result<Vec<TrashRow>, Refusal>;
+    async fn restore(&self, user_id: i64, account: &AccountName, id: i64) -> Result<(), Refusal>;
     /// Empties the trash; `typed` must be the account's name. How many entries went.
-    async fn empty_trash(&self, user_id: i64, account: &str, typed: &str) -> Result<u64, Refusal>;
-    /// Sets an account's quota (site admins): a size like `50GiB`, or `none`.
-    async fn set_quota(&self, user_id: i64, account: &str, quota: &str) -> Result<(), Refusal>;
+    async fn empty_trash(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        typed: &str,
+    ) -> Result<u64, Refusal>;
+    /// Sets an account's quota in bytes (site admins); `None` for no limit.
+    async fn set_quota(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        quota: Option<u64>,
+    ) -> Result<(), Refusal>;
     /// Runs garbage collection now (site admins); what it freed, in words.
     async fn collect_garbage(&self, user_id: i64) -> Result<String, Refusal>;
 }
