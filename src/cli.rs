@@ -166,6 +166,9 @@ pub enum RetentionCommand {
         /// Only count what would go.
         #[arg(long)]
         dry_run: bool,
+        /// How long what goes stays restorable: the server's `--trash-retention`.
+        #[arg(long, env = "BERTH_TRASH_RETENTION", default_value = "7d", value_parser = crate::config::parse_period)]
+        trash_retention: Duration,
     },
     /// An account's policies.
     List { account: String },
@@ -601,8 +604,14 @@ pub async fn run_admin(
                 ),
             );
         }
-        Command::Retention(RetentionCommand::Run { account, dry_run }) => {
+        Command::Retention(RetentionCommand::Run {
+            account,
+            dry_run,
+            trash_retention,
+        }) => {
             let account = account.as_deref().map(AccountName::parse).transpose()?;
+            let mut services = services.clone();
+            services.lifecycle.trash_retention = trash_retention;
             let report = services
                 .run_retention(operator, account.as_ref(), dry_run)
                 .await?;

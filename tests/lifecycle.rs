@@ -282,7 +282,9 @@ fn garbage_collection_in_a_loop_never_takes_what_a_push_was_acknowledged_for() {
     let acked = acknowledged.lock().unwrap();
     assert!(gc_runs.load(Ordering::Relaxed) >= 3, "gc ran");
 
-    assert!(acked.len() >= 180, "most pushes succeed: {}", acked.len());
+    // Enough pushes got through for the check below to mean something: most do, but
+    // with blobs in moto's S3 server (slow, in Python) more of them outlast the grace.
+    assert!(acked.len() >= 140, "most pushes succeed: {}", acked.len());
     let c = Client::with_bearer(&s, &bearer);
     let mut checked = 0;
     for (repo, tag, manifest, digest) in acked.iter() {
