@@ -427,6 +427,11 @@ fn plan(
     frozen: &[TagPattern],
     now: i64,
 ) -> RetentionReport {
+    let by_digest: HashMap<&str, i64> = facts
+        .manifests
+        .iter()
+        .map(|(id, m)| (m.digest.as_str(), *id))
+        .collect();
     let tag_facts: Vec<TagFacts> = facts
         .tags
         .iter()
@@ -436,7 +441,7 @@ fn plan(
             pulled_at: facts.manifests.get(manifest_id).and_then(|m| m.pulled_at),
             immutable: frozen.iter().any(|p| p.matches(name)),
             referrer: crate::domain::retention::tagged_subject(name)
-                .is_some_and(|d| facts.manifests.values().any(|m| m.digest == d)),
+                .is_some_and(|d| by_digest.contains_key(d.as_str())),
         })
         .collect();
     let doomed_tags: HashSet<usize> = policy.doomed(&tag_facts, now).into_iter().collect();
@@ -476,11 +481,6 @@ fn plan(
     // Blobs of what stays: every manifest that is not doomed and is not only an
     // index's platform (a platform tagged itself stays on its own), with the platforms
     // it lists.
-    let by_digest: HashMap<&str, i64> = facts
-        .manifests
-        .iter()
-        .map(|(id, m)| (m.digest.as_str(), *id))
-        .collect();
     let closure = |root: i64| -> Vec<(String, u64)> {
         let mut out = Vec::new();
         let mut seen = HashSet::new();

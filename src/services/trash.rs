@@ -140,7 +140,7 @@ impl Services {
 }
 
 /// Config plus layers of a manifest: what its image holds.
-pub(super) fn manifest_bytes(content: &[u8]) -> i64 {
+fn manifest_bytes(content: &[u8]) -> i64 {
     let v: serde_json::Value = serde_json::from_slice(content).unwrap_or_default();
     let layers: i64 = v["layers"]
         .as_array()
