@@ -369,9 +369,13 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
     tokio::spawn({
         let services = services.clone();
         async move {
-            match services.remove_orphan_blobs().await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(removed = n, "removed blob files of interrupted uploads"),
+            match services.remove_orphan_blobs(false).await {
+                Ok(o) if o.files == 0 => {}
+                Ok(o) => tracing::info!(
+                    removed = o.files,
+                    bytes = o.bytes,
+                    "removed blob files of interrupted uploads"
+                ),
                 Err(e) => tracing::warn!(error = ?e, "could not look for interrupted uploads"),
             }
         }

@@ -1,7 +1,9 @@
 //! Crash safety: 30 clients push images (different sizes, shared layers) while the
 //! server is killed with SIGKILL at random moments, several rounds, each followed by a
 //! restart. Every push acknowledged with a 201 must pull back byte for byte, no blob
-//! may ever be served with the wrong bytes, and `berth fsck` must find nothing wrong.
+//! may ever be served with the wrong bytes, and after a garbage collection (which
+//! removes bytes that a killed process's last request to an object store put there
+//! after the restart had looked) `berth fsck` must find nothing wrong.
 
 mod common;
 use common::*;
@@ -140,16 +142,23 @@ fn pushes_acknowledged_before_a_sigkill_survive_it() {
     let started = Instant::now();
     let lost = lost_pushes(&reader, &acked);
     server.stop();
+    let gc = admin_in(&data, &["gc", "--json"], None);
+    assert!(
+        gc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gc.stderr)
+    );
     let fsck = admin_in(&data, &["fsck"], None);
     let fsck_out = String::from_utf8_lossy(&fsck.stdout).into_owned();
     eprintln!(
-        "crash test: {ROUNDS} rounds, {} push attempts, {} acknowledged, {} lost, {} bad reads; ten pushes landed after {:?}; verified in {:?}; fsck: {}",
+        "crash test: {ROUNDS} rounds, {} push attempts, {} acknowledged, {} lost, {} bad reads; ten pushes landed after {:?}; verified in {:?}; gc: {}; fsck: {}",
         attempts.load(Ordering::Relaxed),
         acked.len(),
         lost.len(),
         bad_reads.load(Ordering::Relaxed),
         first_landings,
         started.elapsed(),
+        String::from_utf8_lossy(&gc.stdout).trim(),
         fsck_out.lines().last().unwrap_or_default()
     );
     assert!(

@@ -387,6 +387,39 @@ fn fsck_finds_missing_damaged_and_orphan_bytes_and_repairs_what_it_can() {
 }
 
 #[test]
+fn garbage_collection_removes_stored_bytes_no_row_records() {
+    // What a killed process's last store request left (with an object store it can
+    // land after the restart), collected while the server runs.
+    let s = Server::start();
+    s.tenant("acme", "alice", PW, "admin");
+    let a = Client::with_bearer(
+        &s,
+        &token(&s, "alice", PW, &["repository:acme/app:pull,push"]),
+    );
+    let layer = b"a pushed layer".to_vec();
+    push_image(&a, "acme/app", "1.0", &[&layer]);
+    let orphan = b"bytes of a push that never committed".to_vec();
+    store_blob(&s, &sha256(&orphan), &orphan);
+
+    let counted = gc(&s, &["--dry-run"]);
+    assert_eq!(counted["orphans"], 1, "{counted}");
+    assert_eq!(counted["bytes"], orphan.len() as u64, "{counted}");
+    assert!(
+        blob_stored(&s, &sha256(&orphan)),
+        "a dry run removes nothing"
+    );
+
+    let freed = gc(&s, &[]);
+    assert_eq!(freed["orphans"], 1, "{freed}");
+    assert_eq!(freed["blobs"], 0, "{freed}");
+    assert!(!blob_stored(&s, &sha256(&orphan)));
+    let got = a.get(&format!("/v2/acme/app/blobs/{}", sha256(&layer)));
+    assert_eq!(got.status, 200);
+    assert_eq!(got.body, layer);
+    assert_eq!(gc(&s, &[])["orphans"], 0);
+}
+
+#[test]
 fn abandoned_uploads_expire_with_their_files() {
     let s = Server::start();
     s.tenant("acme", "alice", PW, "admin");

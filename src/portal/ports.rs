@@ -775,11 +775,12 @@ impl AccountPort for ServicePorts {
             .map_err(refusal)?;
         use app::model::count;
         Ok(format!(
-            "Freed {} of {} and {}; removed {} and {}.",
+            "Freed {} of {} and {}; removed {}, {} and {}.",
             app::model::human_size(r.bytes),
             count(r.blobs, "blob"),
             count(r.manifests, "manifest"),
             count(r.uploads, "abandoned upload"),
+            count(r.orphans, "orphaned file"),
             count(r.trash_entries, "expired trash entry")
         ))
     }

@@ -30,6 +30,13 @@ impl FsckReport {
     }
 }
 
+/// Stored bytes that no row records: how many files or objects, and their size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Orphans {
+    pub files: u64,
+    pub bytes: u64,
+}
+
 impl Services {
     pub async fn fsck(&self, repair: bool) -> Result<FsckReport> {
         let mut r = FsckReport::default();
@@ -268,10 +275,13 @@ impl Services {
             .collect())
     }
 
-    /// After a crash: removes blob files whose upload never committed (the bytes are
-    /// renamed into place inside the transaction that records them, so a crash there
-    /// leaves a file the database does not know). Runs beside normal service.
-    pub async fn remove_orphan_blobs(&self) -> Result<u64> {
+    /// Removes blob files and upload objects no row records, or with `dry_run` only
+    /// counts them. A process killed between placing bytes and committing their row
+    /// leaves them, and with an object store a request the dead process had sent can
+    /// still land after the restart: so this runs at startup and in every garbage
+    /// collection, beside normal service (a push of the same blob holds its row, which
+    /// the removal claims first; see `remove_orphan_blob`).
+    pub async fn remove_orphan_blobs(&self, dry_run: bool) -> Result<Orphans> {
         let known: HashSet<String> = self
             .db
             .all_blobs()
@@ -279,19 +289,23 @@ impl Services {
             .into_iter()
             .map(|(d, _)| d)
             .collect();
-        let mut removed = 0;
-        for (digest, _) in self.store.list_blobs().await? {
+        let mut out = Orphans::default();
+        for (digest, len) in self.store.list_blobs().await? {
             let digest = digest.to_string();
-            if !known.contains(&digest) && self.remove_orphan_blob(&digest).await? {
-                removed += 1;
+            if !known.contains(&digest) && (dry_run || self.remove_orphan_blob(&digest).await?) {
+                out.files += 1;
+                out.bytes += len;
             }
         }
         let listed = self.store.list_upload_objects().await?;
         for orphan in self.orphan_upload_objects(listed).await? {
-            self.store.delete_upload_object(&orphan.key).await?;
-            removed += 1;
+            if !dry_run {
+                self.store.delete_upload_object(&orphan.key).await?;
+            }
+            out.files += 1;
+            out.bytes += orphan.size;
         }
-        Ok(removed)
+        Ok(out)
     }
 
     /// Deletes the row of an unreferenced blob whose bytes are gone.

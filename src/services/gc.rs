@@ -41,6 +41,8 @@ pub struct GcReport {
     pub bytes: u64,
     pub uploads: u64,
     pub trash_entries: u64,
+    /// Stored files or objects no row records (their bytes are in `bytes`).
+    pub orphans: u64,
 }
 
 impl std::fmt::Display for GcReport {
@@ -48,14 +50,15 @@ impl std::fmt::Display for GcReport {
         use app::model::count;
         write!(
             f,
-            "{} {}, {}, {} ({}), {}, {}",
+            "{} {}, {}, {} ({}), {}, {}, {}",
             if self.dry_run { "would free" } else { "freed" },
             count(self.manifests, "manifest"),
             count(self.links, "blob link"),
             count(self.blobs, "blob"),
             count(self.bytes, "byte"),
             count(self.uploads, "abandoned upload"),
-            count(self.trash_entries, "expired trash entry")
+            count(self.trash_entries, "expired trash entry"),
+            count(self.orphans, "orphaned file")
         )
     }
 }
@@ -179,6 +182,11 @@ impl Services {
                 report.bytes += size.max(0) as u64;
             }
         }
+        // Bytes no row records: the restart's own pass cannot see what a killed
+        // process's last request to an object store put there after it.
+        let orphans = self.remove_orphan_blobs(dry_run).await?;
+        report.orphans = orphans.files;
+        report.bytes += orphans.bytes;
         if !dry_run {
             self.audit(None, "berth", "gc.run", None, Some(report.to_string()))
                 .await;
