@@ -3,10 +3,11 @@
 
 use crate::config::{DataArgs, ServeArgs};
 use crate::domain::{
-    AccountName, NodeName, RepositoryName, RetentionPolicy, Role, TagPattern, TokenAccess,
-    Username, Visibility,
+    AccountName, EventSet, NodeName, RepositoryGlob, RepositoryName, RetentionPolicy, Role,
+    TagPattern, TokenAccess, Username, Visibility,
 };
 use crate::services::access::Caller;
+use crate::services::webhooks::Hook;
 use crate::services::{Error, Services, format_rfc3339};
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -56,6 +57,10 @@ pub enum Command {
     /// and when untagged images go; what a run removes goes to the trash.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Manage webhooks: an account's endpoints hear its pushes, deletions, pulls,
+    /// refused pushes and retention runs, signed as Standard Webhooks says.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Check the database against the store; exits 1 when something is wrong (with
     /// `--repair`: when something could not be repaired).
     Fsck {
@@ -126,6 +131,45 @@ pub enum ImmutabilityCommand {
     },
     /// An account's rules.
     List { account: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Create a webhook; prints its id and its secret (shown this once).
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        url: String,
+        /// Comma-separated: push, delete, pull, quota, retention.
+        #[arg(long, default_value = "push,delete")]
+        events: String,
+        /// Only repositories whose name within the account matches this glob.
+        #[arg(long)]
+        repository: Option<String>,
+        /// Only tags matching this glob.
+        #[arg(long)]
+        tag: Option<String>,
+    },
+    /// An account's webhooks.
+    List {
+        #[arg(long)]
+        account: String,
+    },
+    /// Delete a webhook and its delivery log.
+    Delete { id: i64 },
+    /// Turn a webhook on again (after a 410 or days of failures); what waited is sent.
+    Enable { id: i64 },
+    /// Turn a webhook off: its messages wait until it is turned on.
+    Disable { id: i64 },
+    /// Print a new secret; for 24 hours the old one signs beside it.
+    RotateSecret { id: i64 },
+    /// A webhook's latest deliveries, newest first.
+    Deliveries {
+        id: i64,
+        #[arg(long, default_value_t = 20)]
+        limit: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -603,6 +647,149 @@ pub async fn run_admin(
                     repository.as_deref().unwrap_or(account.as_str())
                 ),
             );
+        }
+        Command::Webhook(WebhookCommand::Create {
+            account,
+            url,
+            events,
+            repository,
+            tag,
+        }) => {
+            let account = AccountName::parse(&account)?;
+            let events = EventSet::parse(&events)?;
+            let repository = repository
+                .as_deref()
+                .map(RepositoryGlob::parse)
+                .transpose()?;
+            let tag = tag.as_deref().map(TagPattern::parse).transpose()?;
+            let (id, secret) = services
+                .create_webhook(
+                    operator,
+                    &account,
+                    &url,
+                    &events,
+                    repository.as_ref(),
+                    tag.as_ref(),
+                )
+                .await?;
+            emit(
+                json_mode,
+                json!({"id": id, "secret": secret}),
+                format!("webhook {id} created; its secret (shown this once): {secret}"),
+            );
+        }
+        Command::Webhook(WebhookCommand::List { account }) => {
+            let account = AccountName::parse(&account)?;
+            let hooks = services.webhooks(operator, &account).await?;
+            let rows: Vec<serde_json::Value> = hooks
+                .iter()
+                .map(|w| {
+                    json!({
+                        "id": w.id,
+                        "url": w.url,
+                        "events": w.events.split(',').collect::<Vec<_>>(),
+                        "repository": w.repository_glob,
+                        "tag": w.tag_glob,
+                        "enabled": w.enabled,
+                        "disabled_reason": w.disabled_reason,
+                    })
+                })
+                .collect();
+            let text = hooks
+                .iter()
+                .map(|w| {
+                    format!(
+                        "{}\t{}\t{}\t{}",
+                        w.id,
+                        w.url,
+                        w.events,
+                        if w.enabled {
+                            "enabled".to_owned()
+                        } else {
+                            format!(
+                                "disabled: {}",
+                                w.disabled_reason.as_deref().unwrap_or("by an admin")
+                            )
+                        }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            emit(json_mode, serde_json::Value::Array(rows), text);
+        }
+        Command::Webhook(WebhookCommand::Delete { id }) => {
+            services
+                .delete_webhook(operator, Hook { id, account: None })
+                .await?;
+            emit(
+                json_mode,
+                json!({"id": id, "deleted": true}),
+                format!("deleted webhook {id}"),
+            );
+        }
+        Command::Webhook(
+            toggle @ (WebhookCommand::Enable { id } | WebhookCommand::Disable { id }),
+        ) => {
+            let enabled = matches!(toggle, WebhookCommand::Enable { .. });
+            services
+                .set_webhook_enabled(operator, Hook { id, account: None }, enabled)
+                .await?;
+            emit(
+                json_mode,
+                json!({"id": id, "enabled": enabled}),
+                format!("webhook {id} {}", if enabled { "on" } else { "off" }),
+            );
+        }
+        Command::Webhook(WebhookCommand::RotateSecret { id }) => {
+            let secret = services
+                .rotate_webhook_secret(operator, Hook { id, account: None })
+                .await?;
+            emit(
+                json_mode,
+                json!({"id": id, "secret": secret}),
+                format!(
+                    "webhook {id}'s new secret (shown this once; the old one also signs for 24 hours): {secret}"
+                ),
+            );
+        }
+        Command::Webhook(WebhookCommand::Deliveries { id, limit }) => {
+            let (_, deliveries) = services
+                .webhook_deliveries(operator, Hook { id, account: None }, limit)
+                .await?;
+            let rows: Vec<serde_json::Value> = deliveries
+                .iter()
+                .map(|d| {
+                    json!({
+                        "id": d.id,
+                        "message_id": d.message_id,
+                        "event": d.event,
+                        "state": d.state,
+                        "attempts": d.attempts,
+                        "status": d.last_status,
+                        "latency_ms": d.last_latency_ms,
+                        "response": d.last_response,
+                        "created_at": format_rfc3339(d.created_at),
+                    })
+                })
+                .collect();
+            let text = deliveries
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{}\t{}\t{}\t{} attempt(s)\t{}",
+                        d.id,
+                        d.event,
+                        d.state,
+                        d.attempts,
+                        d.last_status.map_or_else(
+                            || d.last_response.clone().unwrap_or_default(),
+                            |s| s.to_string()
+                        )
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            emit(json_mode, serde_json::Value::Array(rows), text);
         }
         Command::Retention(RetentionCommand::Run {
             account,

@@ -124,6 +124,10 @@ pub struct ServeArgs {
     /// minutes), for deployments whose clients can reach the store.
     #[arg(long, env = "BERTH_BLOB_REDIRECT")]
     pub blob_redirect: bool,
+    /// Let webhooks reach loopback and private-network addresses (checked on the
+    /// address connected to); off, they are refused.
+    #[arg(long, env = "BERTH_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
     /// Anonymous requests (pulls of public repositories) a client network may make per
     /// minute, in each process; 0 refuses anonymous pulls.
     #[arg(long, env = "BERTH_ANONYMOUS_RATE", default_value_t = crate::services::throttle::DEFAULT_ANONYMOUS_RATE)]

@@ -323,6 +323,9 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
     };
     services.max_open_uploads = args.max_open_uploads;
     services.blob_redirect = args.blob_redirect;
+    services.webhooks = std::sync::Arc::new(crate::services::webhooks::Deliverer::new(
+        args.webhook_allow_private,
+    ));
     services.anonymous = std::sync::Arc::new(crate::services::throttle::AnonymousThrottle::new(
         args.anonymous_rate,
     ));
@@ -399,6 +402,12 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
             }
         })
     });
+    // Webhook messages leave the outbox beside service; on several replicas each
+    // message is claimed by one.
+    let deliverer = tokio::spawn({
+        let services = services.clone();
+        async move { services.deliver_webhooks().await }
+    });
     // Pull times are written in batches, off the pull path.
     let flusher = tokio::spawn({
         let services = services.clone();
@@ -423,6 +432,7 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
     }
     flusher.abort();
     relay.abort();
+    deliverer.abort();
     if let Some(gc) = collector {
         gc.abort();
     }

@@ -6,7 +6,8 @@ use crate::pages::{
     immutability::ImmutabilityPage, members::MembersPage, nodes::NodesPage,
     not_found::NotFoundPage, password::PasswordPage, repositories::RepositoriesPage,
     repository::RepositoryPage, retention::RetentionPage, setup::SetupPage, sign_in::SignInPage,
-    tag::TagPage, tokens::TokensPage, trash::TrashPage,
+    tag::TagPage, tokens::TokensPage, trash::TrashPage, webhooks::WebhookPage,
+    webhooks::WebhooksPage,
 };
 use leptos::prelude::*;
 use leptos_router::{
@@ -35,6 +36,8 @@ pub fn AppRoutes() -> impl IntoView {
                     <Route path=path!("/a/:account/trash") view=TrashPage ssr=SsrMode::Async/>
                     <Route path=path!("/a/:account/immutability") view=ImmutabilityPage ssr=SsrMode::Async/>
                     <Route path=path!("/a/:account/retention") view=RetentionPage ssr=SsrMode::Async/>
+                    <Route path=path!("/a/:account/webhooks") view=WebhooksPage ssr=SsrMode::Async/>
+                    <Route path=path!("/a/:account/webhooks/:id") view=WebhookPage ssr=SsrMode::Async/>
                     <Route path=path!("/accounts") view=AccountsPage ssr=SsrMode::Async/>
                     <Route path=path!("/password") view=PasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>

@@ -13,6 +13,7 @@ pub mod reference;
 pub mod retention;
 pub mod scope;
 pub mod size;
+pub mod webhook;
 
 pub use access::{Action, Role, TokenAccess, Visibility};
 pub use digest::{Algorithm, Digest};
@@ -23,6 +24,7 @@ pub use range::{ByteRange, ContentRange};
 pub use reference::Reference;
 pub use retention::{RetentionPolicy, TagFacts};
 pub use scope::Scope;
+pub use webhook::{EventKind, EventSet, RepositoryGlob};
 
 /// Why a piece of outside input was refused. The message is safe to show to a client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

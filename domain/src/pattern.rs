@@ -31,33 +31,38 @@ impl TagPattern {
 
     /// Whether the tag matches the whole glob.
     pub fn matches(&self, tag: &str) -> bool {
-        let (p, t) = (self.0.as_bytes(), tag.as_bytes());
-        // Greedy matching with one remembered star: linear in practice, and never
-        // exponential, whatever the pattern.
-        let (mut pi, mut ti) = (0, 0);
-        let mut star: Option<(usize, usize)> = None;
-        while ti < t.len() {
-            match p.get(pi) {
-                Some(b'*') => {
-                    star = Some((pi, ti));
-                    pi += 1;
-                }
-                Some(&c) if c == b'?' || c == t[ti] => {
-                    pi += 1;
-                    ti += 1;
-                }
-                _ => match star {
-                    Some((sp, st)) => {
-                        pi = sp + 1;
-                        ti = st + 1;
-                        star = Some((sp, st + 1));
-                    }
-                    None => return false,
-                },
-            }
-        }
-        p[pi..].iter().all(|&c| c == b'*')
+        glob_matches(&self.0, tag)
     }
+}
+
+/// Whether `text` matches the whole glob (`*` any run, `?` one character). Greedy
+/// matching with one remembered star: linear in practice, and never exponential,
+/// whatever the pattern.
+pub(crate) fn glob_matches(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some(b'*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(&c) if c == b'?' || c == t[ti] => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
 }
 
 impl fmt::Display for TagPattern {

@@ -7,9 +7,10 @@ import { join } from 'node:path';
 export const BIN = process.env.BERTH_BIN
   || join(process.env.CARGO_TARGET_DIR || join(homedir(), '.cache/berth-target'), 'release/berth');
 
-export async function startServer() {
+// `flags` are added to `berth serve`'s (`--webhook-allow-private`, say).
+export async function startServer(flags = []) {
   const data = mkdtempSync(join(tmpdir(), 'berth-e2e-'));
-  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', data], {
+  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', data, ...flags], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const log = [];

@@ -10,7 +10,7 @@ import { selectors as s } from '../helpers/selectors.js';
 const PW = 'e2e password 1';
 // As long as real names are: with it the Docker Login command is wider than its box.
 const ADMIN = 'administrator';
-let server, browser, setupPath, signedIn;
+let server, browser, setupPath, signedIn, hookId;
 
 // Every page is scanned in each look: the two colour schemes have their own colours,
 // and a phone-sized window reflows tables and lets long commands scroll.
@@ -49,6 +49,9 @@ const PAGES = [
   { name: 'repository-public-signed-out', path: '/r/acme/web', signedOut: true },
   { name: 'tag-public-signed-out', path: '/t/acme/web:1.0', signedOut: true },
   { name: 'repository-confirm-make-public', path: '/r/acme/api', prepare: openMakePublicDialog },
+  { name: 'webhooks', path: '/a/acme/webhooks' },
+  { name: 'webhooks-created', path: '/a/acme/webhooks', prepare: createWebhook },
+  { name: 'webhook-deliveries', path: () => `/a/acme/webhooks/${hookId}` },
 ];
 
 async function refuseSignIn(page) {
@@ -74,6 +77,12 @@ async function previewRetention(page) {
   await page.waitForSelector('[data-testid="retention-preview"] table.removals');
 }
 
+async function createWebhook(page) {
+  await page.fill('#webhook-url', 'https://hooks.example.com/berth');
+  await page.click('button:has-text("Create webhook")');
+  await page.waitForSelector('[data-testid="new-secret"]');
+}
+
 async function openMakePublicDialog(page) {
   await page.click('button:has-text("Make public")');
   await page.waitForSelector('[role="dialog"] #confirm');
@@ -89,6 +98,9 @@ before(async () => {
   server.admin(['user', 'create', 'alice', '--account', 'acme', '--role', 'write'], PW);
   server.admin(['token', 'create', '--user', ADMIN, '--name', 'laptop']);
   server.admin(['node', 'create', 'edge-1', '--account', 'acme']);
+  // A webhook on loopback, which this server may not reach: its deliveries page lists
+  // the pushes' messages with why each failed and when it is retried.
+  hookId = server.admin(['webhook', 'create', '--account', 'acme', '--url', 'http://127.0.0.1:9/hook']).id;
   await pushImage(server, ADMIN, PW, 'acme/web', '1.0');
   await pushImage(server, ADMIN, PW, 'acme/api', 'v2');
   // acme/web is public: its pages are scanned as a visitor sees them too.

@@ -17,6 +17,7 @@ mod m20261203_000010_create_shared_state;
 mod m20261203_000011_add_visibility;
 mod m20261203_000012_create_immutable_tags;
 mod m20261204_000013_create_retention_policies;
+mod m20261204_000014_create_webhooks;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_add_visibility::Migration),
             Box::new(m20261203_000012_create_immutable_tags::Migration),
             Box::new(m20261204_000013_create_retention_policies::Migration),
+            Box::new(m20261204_000014_create_webhooks::Migration),
         ]
     }
 }

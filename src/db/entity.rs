@@ -85,6 +85,60 @@ pub mod retention_policies {
     no_relations!();
 }
 
+pub mod webhooks {
+    use sea_orm::entity::prelude::*;
+    /// An account's endpoint: the events (comma-separated) and the repository and tag
+    /// globs it hears, and the secret(s) that sign what it is sent.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhooks")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub account_id: i64,
+        pub url: String,
+        pub events: String,
+        pub repository_glob: Option<String>,
+        pub tag_glob: Option<String>,
+        pub secret: String,
+        pub previous_secret: Option<String>,
+        pub previous_until: Option<i64>,
+        pub enabled: bool,
+        pub disabled_reason: Option<String>,
+        pub failing_since: Option<i64>,
+        pub created_by: String,
+        pub created_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod webhook_deliveries {
+    use sea_orm::entity::prelude::*;
+    /// One message of the outbox, to one webhook.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_deliveries")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub webhook_id: i64,
+        pub message_id: String,
+        pub event: String,
+        #[sea_orm(column_type = "Text")]
+        pub payload: String,
+        pub created_at: i64,
+        pub state: String,
+        pub attempts: i32,
+        pub next_attempt_at: i64,
+        pub claimed_by: Option<String>,
+        pub claimed_until: Option<i64>,
+        pub last_attempt_at: Option<i64>,
+        pub last_status: Option<i32>,
+        pub last_latency_ms: Option<i64>,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub last_response: Option<String>,
+    }
+    no_relations!();
+}
+
 pub mod users {
     use sea_orm::entity::prelude::*;
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

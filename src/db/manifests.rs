@@ -51,6 +51,8 @@ pub struct NewManifest<'a> {
     /// Those of `tags` that are immutable: they may point nowhere else than here.
     pub frozen: &'a [String],
     pub now: i64,
+    /// Webhook events of the push, written with it.
+    pub events: &'a [super::Event],
 }
 
 /// Why a manifest was not stored although the database worked.
@@ -228,6 +230,7 @@ impl Db {
             .exec_without_returning(&txn)
             .await?;
         }
+        super::webhooks::enqueue_in(&txn, m.events, m.now).await?;
         txn.commit().await?;
         Ok(Ok(row))
     }
@@ -239,6 +242,8 @@ impl Db {
         repository_id: i64,
         digest: &str,
         frozen: &[crate::domain::TagPattern],
+        events: &[super::Event],
+        now: i64,
     ) -> DbResult<Result<bool, super::FrozenTag>> {
         let txn = self.conn.begin().await?;
         super::repositories::lock_repository(&txn, repository_id).await?;
@@ -265,17 +270,31 @@ impl Db {
             .exec(&txn)
             .await?;
         manifests::Entity::delete_by_id(row.id).exec(&txn).await?;
+        super::webhooks::enqueue_in(&txn, events, now).await?;
         txn.commit().await?;
         Ok(Ok(true))
     }
 
-    pub async fn delete_tag(&self, repository_id: i64, name: &str) -> DbResult<bool> {
+    /// Deletes a tag for good (no trash), with its webhook events.
+    pub async fn delete_tag(
+        &self,
+        repository_id: i64,
+        name: &str,
+        events: &[super::Event],
+        now: i64,
+    ) -> DbResult<bool> {
+        let txn = self.conn.begin().await?;
         let res = tags::Entity::delete_many()
             .filter(tags::Column::RepositoryId.eq(repository_id))
             .filter(tags::Column::Name.eq(name))
-            .exec(&self.conn)
+            .exec(&txn)
             .await?;
-        Ok(res.rows_affected > 0)
+        if res.rows_affected == 0 {
+            return Ok(false);
+        }
+        super::webhooks::enqueue_in(&txn, events, now).await?;
+        txn.commit().await?;
+        Ok(true)
     }
 
     /// Tag names after `last`, in lexical order.
@@ -313,7 +332,12 @@ impl Db {
 impl Db {
     /// Stores when manifests were last pulled, in one transaction. A time is merged,
     /// never moved backwards: replicas flush their pulls in any order.
-    pub async fn record_pulls(&self, pulls: &[(i64, i64)]) -> DbResult<()> {
+    /// The webhook events of those pulls are written in the same transaction.
+    pub async fn record_pulls(
+        &self,
+        pulls: &[(i64, i64)],
+        events: &[super::Event],
+    ) -> DbResult<()> {
         use sea_orm::sea_query::Condition;
         let txn = self.conn.begin().await?;
         for (id, at) in pulls {
@@ -328,6 +352,8 @@ impl Db {
                 .exec(&txn)
                 .await?;
         }
+        let latest = pulls.iter().map(|(_, at)| *at).max().unwrap_or_default();
+        super::webhooks::enqueue_in(&txn, events, latest).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -485,6 +511,7 @@ mod tests {
                 tags: &["v1".to_owned()],
                 frozen: &[],
                 now: 1,
+                events: &[],
             })
             .await
             .unwrap()
@@ -498,10 +525,10 @@ mod tests {
                 .pulled_at
         };
         // One replica flushes a later pull before another flushes an earlier one.
-        db.record_pulls(&[(m.id, 200)]).await.unwrap();
-        db.record_pulls(&[(m.id, 100)]).await.unwrap();
+        db.record_pulls(&[(m.id, 200)], &[]).await.unwrap();
+        db.record_pulls(&[(m.id, 100)], &[]).await.unwrap();
         assert_eq!(pulled().await, Some(200));
-        db.record_pulls(&[(m.id, 300)]).await.unwrap();
+        db.record_pulls(&[(m.id, 300)], &[]).await.unwrap();
         assert_eq!(pulled().await, Some(300));
     }
 }

@@ -22,6 +22,7 @@ mod sessions;
 mod trash;
 mod uploads;
 mod usage;
+mod webhooks;
 
 pub use accounts::AccountOverview;
 pub use audit::*;
@@ -37,6 +38,9 @@ pub use retention::{ManifestFacts, NewRetention, RepositoryFacts, RetentionRow};
 pub use trash::{Deletion, RestoreRefused, TrashEntry, trashed_manifest};
 pub use uploads::UploadProgress;
 pub use usage::UsageDrift;
+pub use webhooks::{
+    Attempt, DELIVERED, Event, FAILED, NewWebhook, PENDING, Webhook, WebhookDelivery, hears,
+};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};

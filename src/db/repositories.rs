@@ -455,6 +455,8 @@ impl Db {
         &self,
         repository_id: i64,
         frozen: &[crate::domain::TagPattern],
+        events: &[super::Event],
+        now: i64,
     ) -> DbResult<Result<bool, super::FrozenTag>> {
         let txn = self.conn.begin().await?;
         lock_repository(&txn, repository_id).await?;
@@ -474,6 +476,7 @@ impl Db {
         let res = repositories::Entity::delete_by_id(repository_id)
             .exec(&txn)
             .await?;
+        super::webhooks::enqueue_in(&txn, events, now).await?;
         txn.commit().await?;
         Ok(Ok(res.rows_affected > 0))
     }

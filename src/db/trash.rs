@@ -51,6 +51,8 @@ pub struct Deletion<'a> {
     pub actor: &'a str,
     pub now: i64,
     pub expires_at: i64,
+    /// Webhook events of the deletion, written with it.
+    pub events: &'a [super::Event],
 }
 
 impl Db {
@@ -98,6 +100,7 @@ impl Db {
         }
         .insert(&txn)
         .await?;
+        super::webhooks::enqueue_in(&txn, d.events, d.now).await?;
         txn.commit().await?;
         Ok(true)
     }
@@ -181,6 +184,7 @@ impl Db {
         }
         .insert(&txn)
         .await?;
+        super::webhooks::enqueue_in(&txn, d.events, d.now).await?;
         txn.commit().await?;
         Ok(true)
     }
@@ -328,6 +332,7 @@ impl Db {
         repositories::Entity::delete_by_id(repository.id)
             .exec(&txn)
             .await?;
+        super::webhooks::enqueue_in(&txn, d.events, d.now).await?;
         txn.commit().await?;
         Ok(Ok(true))
     }
@@ -717,6 +722,7 @@ mod tests {
             actor: "test",
             now: 2,
             expires_at: 1_000,
+            events: &[],
         };
         assert_eq!(
             db.trash_repository(&repo, &deletion, &[]).await.unwrap(),

@@ -40,7 +40,8 @@ pub fn router(services: Services, secure_cookies: bool) -> Router {
         repositories: port.clone(),
         credentials: port.clone(),
         activity: port.clone(),
-        accounts: port,
+        accounts: port.clone(),
+        webhooks: port,
     };
     let context = move || leptos::prelude::provide_context(ports.clone());
     let sessions = SessionManagerLayer::new(sessions::DbSessionStore(services.clone()))

@@ -2,19 +2,22 @@
 //! people here, once; internal causes are logged.
 
 use crate::domain::{
-    AccountName, NodeName, Reference, RepositoryName, Role, TagName, TagPattern, TokenAccess,
-    Username, Visibility,
+    AccountName, EventSet, NodeName, Reference, RepositoryGlob, RepositoryName, Role, TagName,
+    TagPattern, TokenAccess, Username, Visibility,
 };
 use crate::services::access::Caller;
+use crate::services::webhooks::Hook;
 use crate::services::{Error, Services};
 use app::model::{
-    AccountRole, AccountRow, ActivityLog, ActivityRow, CreatedNode, CreatedToken, ImmutabilityRow,
-    ManifestDetail, ManifestSummary, MemberRow, NodeRow, RemovalRow, RepositoryRow,
-    RepositoryStanding, RetentionFields, RetentionPreview, RetentionRow, SessionUser,
-    SignInRefusal, TagRow, TokenRow, TrashRow, UntaggedRow,
+    AccountRole, AccountRow, ActivityLog, ActivityRow, CreatedNode, CreatedToken, CreatedWebhook,
+    DeliveryRow, ImmutabilityRow, ManifestDetail, ManifestSummary, MemberRow, NodeRow, RemovalRow,
+    RepositoryRow, RepositoryStanding, RetentionFields, RetentionPreview, RetentionRow,
+    SessionUser, SignInRefusal, TagRow, TokenRow, TrashRow, UntaggedRow, WebhookDeliveries,
+    WebhookRow,
 };
 use app::server::{
     AccountPort, ActivityPort, AuthPort, CredentialPort, Refusal, RepositoryPort, RepositoryQuery,
+    WebhookPort,
 };
 use std::net::IpAddr;
 
@@ -803,5 +806,147 @@ fn retention_fields(
             .map(|t| t.to_string())
             .unwrap_or_default(),
         untagged_older_than: p.untagged_older_than.map(format_period).unwrap_or_default(),
+    }
+}
+
+/// How many of a webhook's deliveries its page lists.
+const DELIVERIES_SHOWN: u64 = 50;
+
+fn webhook_row(w: crate::db::Webhook) -> WebhookRow {
+    WebhookRow {
+        id: w.id,
+        url: w.url,
+        events: w.events.split(',').map(str::to_owned).collect(),
+        repository: w.repository_glob,
+        tag: w.tag_glob,
+        enabled: w.enabled,
+        disabled_reason: w.disabled_reason,
+        created_by: w.created_by,
+        created_at_ms: w.created_at,
+    }
+}
+
+#[async_trait::async_trait]
+impl WebhookPort for ServicePorts {
+    async fn webhooks(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+    ) -> Result<Vec<WebhookRow>, Refusal> {
+        let hooks = self
+            .0
+            .webhooks(&person(user_id), account)
+            .await
+            .map_err(refusal)?;
+        Ok(hooks.into_iter().map(webhook_row).collect())
+    }
+
+    async fn create_webhook(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        url: &str,
+        events: &EventSet,
+        repository: Option<&RepositoryGlob>,
+        tag: Option<&TagPattern>,
+    ) -> Result<CreatedWebhook, Refusal> {
+        let (id, secret) = self
+            .0
+            .create_webhook(&person(user_id), account, url, events, repository, tag)
+            .await
+            .map_err(refusal)?;
+        Ok(CreatedWebhook { id, secret })
+    }
+
+    async fn delete_webhook(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        id: i64,
+    ) -> Result<(), Refusal> {
+        let hook = Hook {
+            id,
+            account: Some(account),
+        };
+        self.0
+            .delete_webhook(&person(user_id), hook)
+            .await
+            .map_err(refusal)
+    }
+
+    async fn set_webhook_enabled(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        id: i64,
+        enabled: bool,
+    ) -> Result<(), Refusal> {
+        let hook = Hook {
+            id,
+            account: Some(account),
+        };
+        self.0
+            .set_webhook_enabled(&person(user_id), hook, enabled)
+            .await
+            .map_err(refusal)
+    }
+
+    async fn deliveries(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        id: i64,
+    ) -> Result<WebhookDeliveries, Refusal> {
+        let hook = Hook {
+            id,
+            account: Some(account),
+        };
+        let (w, deliveries) = self
+            .0
+            .webhook_deliveries(&person(user_id), hook, DELIVERIES_SHOWN)
+            .await
+            .map_err(refusal)?;
+        Ok(WebhookDeliveries {
+            webhook: webhook_row(w),
+            deliveries: deliveries
+                .into_iter()
+                .map(|d| DeliveryRow {
+                    next_attempt_ms: (d.state == crate::db::PENDING).then_some(d.next_attempt_at),
+                    id: d.id,
+                    message_id: d.message_id,
+                    event: d.event,
+                    state: d.state,
+                    attempts: d.attempts,
+                    created_at_ms: d.created_at,
+                    last_attempt_ms: d.last_attempt_at,
+                    last_status: d.last_status,
+                    latency_ms: d.last_latency_ms,
+                    response: d.last_response,
+                })
+                .collect(),
+        })
+    }
+
+    async fn redeliver(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        delivery: i64,
+    ) -> Result<(), Refusal> {
+        self.0
+            .redeliver_webhook(&person(user_id), Some(account), delivery)
+            .await
+            .map_err(refusal)
+    }
+
+    async fn send_test(&self, user_id: i64, account: &AccountName, id: i64) -> Result<(), Refusal> {
+        let hook = Hook {
+            id,
+            account: Some(account),
+        };
+        self.0
+            .send_test_webhook(&person(user_id), hook)
+            .await
+            .map_err(refusal)
     }
 }

@@ -150,7 +150,13 @@ pub async fn post_upload(
             (None, Some(_)) => None,
             _ => {
                 services
-                    .mount_blob(&principal.caller(), &name, &digest, from.as_ref())
+                    .mount_blob(
+                        &principal.caller(),
+                        &name,
+                        &digest,
+                        from.as_ref(),
+                        principal.actor(),
+                    )
                     .await?
             }
         };
@@ -162,7 +168,14 @@ pub async fn post_upload(
         let digest = Digest::parse(&d).map_err(|e| OciError::digest_invalid().with_message(e.0))?;
         let upload = services.start_upload(&name).await?;
         if let Err(e) = services
-            .finish_upload(&name, &upload.id, &digest, None, body_stream(body))
+            .finish_upload(
+                &name,
+                &upload.id,
+                &digest,
+                None,
+                body_stream(body),
+                principal.actor(),
+            )
             .await
         {
             // The client never learned this session's id: do not leave it behind.
@@ -189,12 +202,12 @@ pub async fn patch_upload(
     id: String,
     body: Body,
 ) -> Result<Response, OciError> {
-    authorize(ctx, &name, Action::Push).await?;
+    let principal = authorize(ctx, &name, Action::Push).await?;
     let range = content_range(ctx)?;
     let size = ctx
         .reg
         .services
-        .append_upload(&name, &id, range, body_stream(body))
+        .append_upload(&name, &id, range, body_stream(body), principal.actor())
         .await?;
     Ok(upload_accepted(StatusCode::ACCEPTED, &name, &id, size))
 }
@@ -222,7 +235,7 @@ pub async fn put_upload(
     id: String,
     body: Body,
 ) -> Result<Response, OciError> {
-    authorize(ctx, &name, Action::Push).await?;
+    let principal = authorize(ctx, &name, Action::Push).await?;
     let d = ctx.param("digest").ok_or_else(|| {
         OciError::digest_invalid().with_message("the digest parameter is required")
     })?;
@@ -230,7 +243,14 @@ pub async fn put_upload(
     let range = content_range(ctx)?;
     ctx.reg
         .services
-        .finish_upload(&name, &id, &digest, range, body_stream(body))
+        .finish_upload(
+            &name,
+            &id,
+            &digest,
+            range,
+            body_stream(body),
+            principal.actor(),
+        )
         .await?;
     Ok(blob_created(&name, &digest))
 }

@@ -26,7 +26,9 @@ pub async fn get_manifest(
     let who = authorize(ctx, &name, Action::Pull).await?;
     let m = ctx.reg.services.manifest(&name, &reference).await?;
     if with_body {
-        ctx.reg.services.record_pull(m.id);
+        ctx.reg
+            .services
+            .record_pull(&m, &name, &reference, who.actor());
         ctx.reg.services.metrics.record_pull(who.is_anonymous());
     }
     let len = m.content.len();

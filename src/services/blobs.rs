@@ -90,6 +90,7 @@ impl Services {
         target: &RepositoryName,
         digest: &Digest,
         from: Option<&RepositoryName>,
+        actor: &str,
     ) -> Result<Option<u64>> {
         let candidates = match from {
             Some(f) => vec![f.clone()],
@@ -134,7 +135,9 @@ impl Services {
             return match placed {
                 Ok(_) => Ok(Some(size)),
                 Err(crate::db::LinkRefused::Io(_)) => Ok(None),
-                Err(refused) => Err(refused.into()),
+                Err(refused) => Err(self
+                    .refused_push(target, digest, size, actor, refused)
+                    .await),
             };
         }
         Ok(None)

@@ -1,9 +1,10 @@
 //! Manifests and tags: parsing and checking pushed manifests, serving them back with
 //! the exact bytes pushed, tag listing, deletion and the referrers API.
 
+use super::webhooks::EventFacts;
 use super::{Error, Invalid, Result, Services, Thing, now_ms};
 use crate::db::{Manifest, NewManifest, PutManifestRefused};
-use crate::domain::{Digest, Reference, RepositoryName, TagName, media};
+use crate::domain::{Digest, EventKind, Reference, RepositoryName, TagName, media};
 use oci_spec::image::{Descriptor, ImageIndex, ImageManifest};
 use serde_json::Value;
 
@@ -156,6 +157,22 @@ impl Services {
         let tag_names: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
         let subject = parsed.subject.as_ref().map(Digest::to_string);
         let frozen = self.frozen_tags(r.account_id, repo, &tag_names).await?;
+        let now = now_ms();
+        let digest_text = digest.to_string();
+        let event = |tag: Option<&str>| {
+            let mut facts = EventFacts::new(EventKind::Push, r.account_id, actor);
+            facts.repository = Some(repo);
+            facts.tag = tag;
+            facts.digest = Some(&digest_text);
+            facts.media_type = Some(&parsed.media_type);
+            facts.size = Some(body.len() as u64);
+            facts.event(now)
+        };
+        let events: Vec<_> = if tag_names.is_empty() {
+            vec![event(None)]
+        } else {
+            tag_names.iter().map(|t| event(Some(t))).collect()
+        };
         let stored = self
             .db
             .put_manifest(NewManifest {
@@ -170,7 +187,8 @@ impl Services {
                 children: &children,
                 tags: &tag_names,
                 frozen: &frozen,
-                now: now_ms(),
+                now,
+                events: &events,
             })
             .await?;
         match stored {
@@ -180,7 +198,7 @@ impl Services {
             Err(PutManifestRefused::ImmutableTag(t)) => {
                 return Err(super::immutability::immutable(repo, &t));
             }
-            Ok(_) => {}
+            Ok(_) => self.events_written(),
         }
         let detail = if tag_names.is_empty() {
             digest.to_string()
@@ -231,29 +249,49 @@ impl Services {
             .repository(repo)
             .await
             .map_err(|_| Error::NotFound(Thing::Manifest))?;
+        let now = now_ms();
+        let event = |tag: Option<&str>, m: &Manifest| {
+            let mut facts = EventFacts::new(EventKind::Delete, r.account_id, actor);
+            facts.repository = Some(repo);
+            facts.tag = tag;
+            facts.digest = Some(&m.digest);
+            facts.media_type = Some(&m.media_type);
+            facts.size = Some(m.size.max(0) as u64);
+            vec![facts.event(now)]
+        };
         let gone = match reference {
             Reference::Tag(t) => {
                 // A tag that is not there is unknown, immutable or not.
-                if self
+                let Some(m) = self
                     .db
                     .manifest_by_repository_tag(repo.as_str(), t.as_str())
                     .await?
-                    .is_none()
-                {
+                else {
                     return Err(Error::NotFound(Thing::Manifest));
-                }
+                };
                 self.refuse_frozen(r.account_id, repo, &[t.to_string()])
                     .await?;
-                self.remove_tag(&r, t, actor).await?
+                self.remove_tag(&r, t, actor, &event(Some(t.as_str()), &m))
+                    .await?
             }
             Reference::Digest(d) => {
                 let frozen = self.immutability_patterns(r.account_id, repo).await?;
+                let Some(m) = self
+                    .db
+                    .manifest_by_repository_digest(repo.as_str(), &d.to_string())
+                    .await?
+                else {
+                    return Err(Error::NotFound(Thing::Manifest));
+                };
                 self.db
-                    .delete_manifest(r.id, &d.to_string(), &frozen)
+                    .delete_manifest(r.id, &d.to_string(), &frozen, &event(None, &m), now)
                     .await?
                     .map_err(|t| super::immutability::immutable(repo, &t.0))?
             }
         };
+        if gone {
+            self.events_written();
+        }
         if !gone {
             return Err(Error::NotFound(Thing::Manifest));
         }

@@ -27,6 +27,9 @@ pub struct Metrics {
     /// Manifests served to callers with credentials, and to anonymous ones.
     pub pulls: AtomicU64,
     pub anonymous_pulls: AtomicU64,
+    /// Webhook delivery attempts answered with a 2xx, and all others.
+    pub webhooks_delivered: AtomicU64,
+    pub webhooks_failed: AtomicU64,
 }
 
 #[derive(Default, Clone)]
@@ -92,6 +95,15 @@ impl Metrics {
         self.gc_freed_blobs.fetch_add(r.blobs, Ordering::Relaxed);
         self.gc_freed_manifests
             .fetch_add(r.manifests, Ordering::Relaxed);
+    }
+
+    pub fn record_webhook(&self, ok: bool) {
+        let counter = if ok {
+            &self.webhooks_delivered
+        } else {
+            &self.webhooks_failed
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The Prometheus text exposition of everything.
@@ -183,6 +195,15 @@ impl Metrics {
              berth_manifest_pulls_total{{caller=\"anonymous\"}} {}",
             load(&self.pulls),
             load(&self.anonymous_pulls)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP berth_webhook_attempts_total Webhook delivery attempts, by outcome.\n\
+             # TYPE berth_webhook_attempts_total counter\n\
+             berth_webhook_attempts_total{{outcome=\"delivered\"}} {}\n\
+             berth_webhook_attempts_total{{outcome=\"failed\"}} {}",
+            load(&self.webhooks_delivered),
+            load(&self.webhooks_failed)
         );
         gauge(
             &mut out,

@@ -23,6 +23,7 @@ pub mod throttle;
 pub mod tokens;
 pub mod trash;
 pub mod uploads;
+pub mod webhooks;
 
 use crate::db::{Db, DbError};
 use crate::storage::BlobStore;
@@ -70,6 +71,8 @@ pub enum Thing {
     Upload,
     Rule,
     Policy,
+    Webhook,
+    Delivery,
 }
 
 impl std::fmt::Display for Thing {
@@ -84,6 +87,8 @@ impl std::fmt::Display for Thing {
             Thing::Upload => "upload",
             Thing::Rule => "rule",
             Thing::Policy => "retention policy",
+            Thing::Webhook => "webhook",
+            Thing::Delivery => "webhook delivery",
         })
     }
 }
@@ -190,6 +195,8 @@ pub struct Services {
     pub max_open_uploads: u32,
     /// Whether blob GETs are redirected to a presigned URL of the store.
     pub blob_redirect: bool,
+    /// Sends the outbox's webhook messages.
+    pub webhooks: Arc<webhooks::Deliverer>,
 }
 
 /// How long a presigned blob URL works: long enough to start a download, short
@@ -212,6 +219,7 @@ impl Services {
             metrics: Arc::default(),
             max_open_uploads: DEFAULT_MAX_OPEN_UPLOADS,
             blob_redirect: false,
+            webhooks: Arc::default(),
         }
     }
 }

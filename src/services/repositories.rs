@@ -380,7 +380,15 @@ impl Services {
             found.push((self.repository(repo).await?, actor));
         }
         for (repo, (r, actor)) in repos.iter().zip(found) {
-            self.remove_repository(&r, repo, &actor).await?;
+            let mut facts = super::webhooks::EventFacts::new(
+                crate::domain::EventKind::Delete,
+                r.account_id,
+                &actor,
+            );
+            facts.repository = Some(repo);
+            let events = [facts.event(now_ms())];
+            self.remove_repository(&r, repo, &actor, &events).await?;
+            self.events_written();
             self.audit(
                 Some(r.account_id),
                 &actor,

@@ -253,6 +253,19 @@ impl Services {
                     )),
                 )
                 .await;
+                let mut facts = super::webhooks::EventFacts::new(
+                    crate::domain::EventKind::Retention,
+                    a.id,
+                    RETENTION_ACTOR,
+                );
+                facts.account = Some(&a.name);
+                facts.size = Some(report.bytes);
+                facts.extra = Some(serde_json::json!({
+                    "tags": report.tags,
+                    "manifests": report.manifests,
+                    "bytes": report.bytes,
+                }));
+                self.raise_events(vec![facts.event(now_ms())]).await;
             }
             total.add(report);
         }
@@ -285,7 +298,7 @@ impl Services {
     /// it is still as planned (a tag pushed again since stays). Counts what went; one
     /// that fails (a conflict with a concurrent writer) is skipped until the next run.
     async fn apply(&self, repo: &Repository, plan: RetentionReport) -> RetentionReport {
-        let deletion = self.deletion(RETENTION_ACTOR);
+        let deletion = self.deletion(RETENTION_ACTOR, &[]);
         let mut done = RetentionReport::default();
         for r in plan.removed {
             let gone = match r.what {

@@ -14,9 +14,13 @@ impl Services {
         repository: &Repository,
         tag: &TagName,
         actor: &str,
+        events: &[crate::db::Event],
     ) -> Result<bool> {
         if self.lifecycle.trash_retention.is_zero() {
-            return Ok(self.db.delete_tag(repository.id, tag.as_str()).await?);
+            return Ok(self
+                .db
+                .delete_tag(repository.id, tag.as_str(), events, now_ms())
+                .await?);
         }
         let bytes = match self
             .db
@@ -28,7 +32,13 @@ impl Services {
         };
         Ok(self
             .db
-            .trash_tag(repository, tag.as_str(), bytes, &self.deletion(actor), None)
+            .trash_tag(
+                repository,
+                tag.as_str(),
+                bytes,
+                &self.deletion(actor, events),
+                None,
+            )
             .await?)
     }
 
@@ -40,26 +50,34 @@ impl Services {
         repository: &Repository,
         name: &RepositoryName,
         actor: &str,
+        events: &[crate::db::Event],
     ) -> Result<bool> {
         let frozen = self
             .immutability_patterns(repository.account_id, name)
             .await?;
         let removed = if self.lifecycle.trash_retention.is_zero() {
-            self.db.delete_repository(repository.id, &frozen).await?
+            self.db
+                .delete_repository(repository.id, &frozen, events, now_ms())
+                .await?
         } else {
             self.db
-                .trash_repository(repository, &self.deletion(actor), &frozen)
+                .trash_repository(repository, &self.deletion(actor, events), &frozen)
                 .await?
         };
         removed.map_err(|t| super::immutability::immutable(name, &t.0))
     }
 
-    pub(super) fn deletion<'a>(&self, actor: &'a str) -> Deletion<'a> {
+    pub(super) fn deletion<'a>(
+        &self,
+        actor: &'a str,
+        events: &'a [crate::db::Event],
+    ) -> Deletion<'a> {
         let now = now_ms();
         Deletion {
             actor,
             now,
             expires_at: now + self.lifecycle.trash_retention.as_millis() as i64,
+            events,
         }
     }
 

@@ -379,6 +379,7 @@ impl Services {
         id: &str,
         range: Option<ContentRange>,
         body: impl BodyStream,
+        actor: &str,
     ) -> Result<u64> {
         let held = self.lock_upload(repo, id).await?;
         let size = held.upload.received.max(0) as u64;
@@ -387,7 +388,13 @@ impl Services {
         {
             return Err(Error::Invalid(Invalid::Range { size }));
         }
-        Ok(self.write_chunk(&held, body, false).await?.size)
+        match self.write_chunk(&held, body, false).await {
+            Ok(written) => Ok(written.size),
+            Err(e) => {
+                self.raise_quota(repo, None, size, actor, &e).await;
+                Err(e)
+            }
+        }
     }
 
     /// Writes one request's bytes where the upload ends, then records the new length,
@@ -558,6 +565,7 @@ impl Services {
         digest: &Digest,
         range: Option<ContentRange>,
         body: impl BodyStream,
+        actor: &str,
     ) -> Result<u64> {
         let held = self.lock_upload(repo, id).await?;
         let received = held.upload.received.max(0) as u64;
@@ -601,11 +609,20 @@ impl Services {
                     tracing::warn!(%digest, error = %e, "blob collected during a re-push");
                     return Err(Error::Internal(e.into()));
                 }
-                Err(refused) => return Err(refused.into()),
+                Err(refused) => {
+                    return Err(self.refused_push(repo, digest, size, actor, refused).await);
+                }
             }
             return Ok(size);
         }
-        let written = self.write_chunk(&held, body, true).await?;
+        let written = match self.write_chunk(&held, body, true).await {
+            Ok(written) => written,
+            Err(e) => {
+                self.raise_quota(repo, Some(digest), received, actor, &e)
+                    .await;
+                return Err(e);
+            }
+        };
         let size = written.size;
         let checked = match written.hasher {
             Some(h) if h.algorithm() == digest.algorithm() => Some(h.finish()),
@@ -668,7 +685,7 @@ impl Services {
                 if let Err(e) = self.remove_orphan_blob(&digest.to_string()).await {
                     tracing::warn!(%digest, error = %e, "removing a refused blob's bytes failed");
                 }
-                return Err(refused.into());
+                return Err(self.refused_push(repo, digest, size, actor, refused).await);
             }
         };
         drop(held);

@@ -7,6 +7,7 @@ pub mod immutability;
 pub mod repositories;
 pub mod retention;
 pub mod session;
+pub mod webhooks;
 
 /// Turns a port's refusal into the server function's error, answering with its HTTP
 /// status, so a refused request is a 403 (or 400, 409…) and never looks like a crash.

@@ -214,6 +214,60 @@ pub struct ImmutabilityRow {
     pub removable: bool,
 }
 
+/// A webhook, on the Webhooks page (never its secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookRow {
+    pub id: i64,
+    pub url: String,
+    /// Event names, such as `push` and `delete`.
+    pub events: Vec<String>,
+    /// The repository glob within the account; `None` for every repository.
+    pub repository: Option<String>,
+    /// The tag glob; `None` for every tag.
+    pub tag: Option<String>,
+    pub enabled: bool,
+    /// Why it was disabled (a `410`, days of failures).
+    pub disabled_reason: Option<String>,
+    pub created_by: String,
+    pub created_at_ms: i64,
+}
+
+/// A webhook just created, with its secret (shown this once).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedWebhook {
+    pub id: i64,
+    pub secret: String,
+}
+
+/// One message to a webhook and how its latest attempt went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryRow {
+    pub id: i64,
+    /// The `webhook-id` every attempt carries.
+    pub message_id: String,
+    /// The event's type (`push`, `ping`…).
+    pub event: String,
+    /// `pending`, `delivered` or `failed` (no retry left).
+    pub state: String,
+    pub attempts: i32,
+    pub created_at_ms: i64,
+    pub last_attempt_ms: Option<i64>,
+    /// The HTTP status of the latest answer; `None` when none came.
+    pub last_status: Option<i32>,
+    pub latency_ms: Option<i64>,
+    /// The first bytes of the latest answer, or why no answer came.
+    pub response: Option<String>,
+    /// When the next attempt is due, for a pending message.
+    pub next_attempt_ms: Option<i64>,
+}
+
+/// A webhook with its latest deliveries, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookDeliveries {
+    pub webhook: WebhookRow,
+    pub deliveries: Vec<DeliveryRow>,
+}
+
 /// A retention policy's fields as the form holds them: blank means "not set".
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RetentionFields {

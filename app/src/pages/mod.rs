@@ -17,3 +17,4 @@ pub mod sign_in;
 pub mod tag;
 pub mod tokens;
 pub mod trash;
+pub mod webhooks;

@@ -112,6 +112,7 @@ pub fn RepositoriesPage() -> impl IntoView {
             <a class="button" href=move || format!("/a/{}/trash", account.get())>"Trash"</a>
             <a class="button" href=move || format!("/a/{}/immutability", account.get())>"Immutable tags"</a>
             <a class="button" href=move || format!("/a/{}/retention", account.get())>"Retention"</a>
+            <a class="button" href=move || format!("/a/{}/webhooks", account.get())>"Webhooks"</a>
             <ActionForm action=login>
                 <input type="hidden" name="account" value=account/>
                 <button class="primary" type="submit">"Docker Login"</button>

@@ -3,13 +3,14 @@
 //! never sees the services themselves.
 
 use crate::model::{
-    AccountRow, ActivityLog, CreatedNode, CreatedToken, ImmutabilityRow, ManifestDetail, MemberRow,
-    NodeRow, RepositoryRow, RepositoryStanding, RetentionPreview, RetentionRow, SessionUser,
-    SignInRefusal, TagRow, TokenRow, TrashRow, UntaggedRow,
+    AccountRow, ActivityLog, CreatedNode, CreatedToken, CreatedWebhook, ImmutabilityRow,
+    ManifestDetail, MemberRow, NodeRow, RepositoryRow, RepositoryStanding, RetentionPreview,
+    RetentionRow, SessionUser, SignInRefusal, TagRow, TokenRow, TrashRow, UntaggedRow,
+    WebhookDeliveries, WebhookRow,
 };
 use domain::{
-    AccountName, NodeName, Reference, RepositoryName, RepositoryOrder, RetentionPolicy, Role,
-    TagName, TagPattern, TokenAccess, Username, Visibility,
+    AccountName, EventSet, NodeName, Reference, RepositoryGlob, RepositoryName, RepositoryOrder,
+    RetentionPolicy, Role, TagName, TagPattern, TokenAccess, Username, Visibility,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -320,6 +321,56 @@ pub trait AccountPort: Send + Sync {
     async fn collect_garbage(&self, user_id: i64) -> Result<String, Refusal>;
 }
 
+/// An account's webhooks, for its admins.
+#[async_trait::async_trait]
+pub trait WebhookPort: Send + Sync {
+    async fn webhooks(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+    ) -> Result<Vec<WebhookRow>, Refusal>;
+    /// Creates one; its secret is in the answer and nowhere else.
+    async fn create_webhook(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        url: &str,
+        events: &EventSet,
+        repository: Option<&RepositoryGlob>,
+        tag: Option<&TagPattern>,
+    ) -> Result<CreatedWebhook, Refusal>;
+    async fn delete_webhook(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        id: i64,
+    ) -> Result<(), Refusal>;
+    /// Turns a webhook back on (after a `410` or days of failures) or off.
+    async fn set_webhook_enabled(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        id: i64,
+        enabled: bool,
+    ) -> Result<(), Refusal>;
+    /// A webhook and its latest deliveries.
+    async fn deliveries(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        id: i64,
+    ) -> Result<WebhookDeliveries, Refusal>;
+    /// Sends one message again, with its id.
+    async fn redeliver(
+        &self,
+        user_id: i64,
+        account: &AccountName,
+        delivery: i64,
+    ) -> Result<(), Refusal>;
+    /// Sends a `ping` message.
+    async fn send_test(&self, user_id: i64, account: &AccountName, id: i64) -> Result<(), Refusal>;
+}
+
 /// Every port, as one context value.
 #[derive(Clone)]
 pub struct Ports {
@@ -328,4 +379,5 @@ pub struct Ports {
     pub credentials: Arc<dyn CredentialPort>,
     pub activity: Arc<dyn ActivityPort>,
     pub accounts: Arc<dyn AccountPort>,
+    pub webhooks: Arc<dyn WebhookPort>,
 }
