@@ -243,6 +243,11 @@ pub enum UserCommand {
     /// Reset a user's password (read from standard input); every portal session of
     /// theirs and every `docker login` made with the old password ends.
     SetPassword { username: String },
+    /// Stop a user everywhere at once: sign-in, portal sessions, docker logins and
+    /// tokens are refused until `enable`.
+    Disable { username: String },
+    /// Let a disabled user in again; their tokens and docker logins work as before.
+    Enable { username: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -878,6 +883,25 @@ pub async fn run_admin(
                 json_mode,
                 json!({"username": username.as_str(), "password_changed": true}),
                 format!("set the password of {username}; their sessions and docker logins ended"),
+            );
+        }
+        Command::User(which @ (UserCommand::Disable { .. } | UserCommand::Enable { .. })) => {
+            let (username, disabled) = match which {
+                UserCommand::Disable { username } => (username, true),
+                UserCommand::Enable { username } => (username, false),
+                _ => unreachable!("matched above"),
+            };
+            let username = Username::parse(&username)?;
+            services
+                .set_user_disabled(operator, &username, disabled)
+                .await?;
+            emit(
+                json_mode,
+                json!({"username": username.as_str(), "disabled": disabled}),
+                format!(
+                    "{username} is {}",
+                    if disabled { "disabled" } else { "enabled" }
+                ),
             );
         }
         Command::Token(TokenCommand::Create {

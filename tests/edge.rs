@@ -640,3 +640,62 @@ fn refused_server_function_calls_carry_their_status() {
     let r = json(&format!("username=alice&password={}", PW.replace(' ', "+")));
     assert_eq!(r.status, 200, "{}", r.text());
 }
+
+#[test]
+fn a_disabled_user_is_stopped_everywhere_at_once_and_enabling_restores_what_they_had() {
+    let s = Server::start();
+    s.tenant("acme", "alice", PW, "write");
+    let t = s.admin_json(
+        &["token", "create", "--user", "alice", "--name", "ci"],
+        None,
+    );
+    let secret = t["secret"].as_str().unwrap().to_owned();
+    let docker_login = refresh_token(&s, "alice", PW);
+    let by_token = refresh_token(&s, "alice", &secret);
+    let cookie = session_cookie(&sign_in(&s, "alice", PW));
+    assert_eq!(page(&s, "/a/acme", &cookie).status, 200);
+
+    let out = s.admin_json(&["user", "disable", "alice"], None);
+    assert_eq!(out["disabled"], true, "{out}");
+    // The password and the token are refused in words docker prints; wrong ones are
+    // still plain 401s, so the state is told only to who knows the secret.
+    for secret in [PW, secret.as_str()] {
+        let r = token_resp(&s, "alice", secret, &["repository:acme/app:pull"]);
+        assert_eq!(r.status, 403, "{}", r.text());
+        assert!(r.text().contains("alice is disabled"), "{}", r.text());
+    }
+    assert_eq!(token_resp(&s, "alice", "wrong", &[]).status, 401);
+    assert_eq!(refresh(&s, &docker_login).0, 401);
+    assert_eq!(refresh(&s, &by_token).0, 401);
+    // The portal session ended; signing in again says why it cannot.
+    let r = page(&s, "/a/acme", &cookie);
+    assert_ne!(r.status, 200, "{}", r.text());
+    let r = sign_in(&s, "alice", PW);
+    assert!(
+        r.header("location")
+            .unwrap_or_default()
+            .contains("error=disabled"),
+        "{:?}",
+        r.headers
+    );
+    assert!(
+        page(&s, "/sign-in?error=disabled", "")
+            .text()
+            .contains("This user is disabled")
+    );
+    let again = s.admin(&["user", "disable", "alice"], None);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("disabled already"),
+        "{again:?}"
+    );
+
+    // Enabled again: the token and the earlier docker logins work as before.
+    let out = s.admin_json(&["user", "enable", "alice"], None);
+    assert_eq!(out["disabled"], false, "{out}");
+    assert_eq!(refresh(&s, &docker_login), (200, true));
+    assert_eq!(refresh(&s, &by_token), (200, true));
+    token(&s, "alice", &secret, &["repository:acme/app:pull"]);
+    let cookie = session_cookie(&sign_in(&s, "alice", PW));
+    assert_eq!(page(&s, "/a/acme", &cookie).status, 200);
+}

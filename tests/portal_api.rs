@@ -67,7 +67,12 @@ fn sign_in_and_see_only_ones_own_repositories() {
     let bob = session_cookie(&sign_in(&s, "bob", PW));
     let other = page(&s, "/a/acme", &bob).text();
     assert!(other.contains("You do not have access to that."), "{other}");
-    assert!(!other.contains("acme/web"), "{other}");
+    // Nothing of its repositories: no link to one, no pull URI (the page's own
+    // buttons name the account, as its address does, and `/a/acme/webhooks`).
+    assert!(
+        !other.contains("/r/acme/web") && !other.contains(&format!("{}/acme/web", s.addr)),
+        "{other}"
+    );
     // Without a session: sent to sign in, and back here afterwards.
     let anon = Client::new(&s).get("/a/acme?sort=size");
     assert_eq!(anon.status, 303, "{}", anon.text());

@@ -18,6 +18,7 @@ mod m20261203_000011_add_visibility;
 mod m20261203_000012_create_immutable_tags;
 mod m20261204_000013_create_retention_policies;
 mod m20261204_000014_create_webhooks;
+mod m20261204_000015_add_user_disabled;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_create_immutable_tags::Migration),
             Box::new(m20261204_000013_create_retention_policies::Migration),
             Box::new(m20261204_000014_create_webhooks::Migration),
+            Box::new(m20261204_000015_add_user_disabled::Migration),
         ]
     }
 }

@@ -182,6 +182,25 @@ impl Db {
         Ok(res.rows_affected > 0)
     }
 
+    /// Disables a user as of `at`, or enables them (`None`); false when nothing
+    /// changed (no such user, or already so).
+    pub async fn set_user_disabled(&self, user_id: i64, at: Option<i64>) -> DbResult<bool> {
+        let unchanged = match at {
+            Some(_) => users::Column::DisabledAt.is_null(),
+            None => users::Column::DisabledAt.is_not_null(),
+        };
+        let res = users::Entity::update_many()
+            .col_expr(
+                users::Column::DisabledAt,
+                sea_orm::sea_query::Expr::value(at),
+            )
+            .filter(users::Column::Id.eq(user_id))
+            .filter(unchanged)
+            .exec(&self.conn)
+            .await?;
+        Ok(res.rows_affected > 0)
+    }
+
     pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> DbResult<()> {
         users::Entity::update_many()
             .col_expr(

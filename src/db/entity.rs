@@ -151,6 +151,8 @@ pub mod users {
         pub password_hash: String,
         pub site_admin: bool,
         pub created_at: i64,
+        /// When the user was disabled; `None` while they may sign in.
+        pub disabled_at: Option<i64>,
     }
     no_relations!();
 }

@@ -89,6 +89,7 @@ impl AuthPort for ServicePorts {
         let p = match self.0.authenticate(username, password, client).await {
             Ok(p) => p,
             Err(Error::TooManyRequests { .. }) => return Err(SignInRefusal::TooManyAttempts),
+            Err(Error::Denied(_)) => return Err(SignInRefusal::Disabled),
             Err(Error::Internal(cause)) => {
                 tracing::error!(error = ?cause, "portal sign-in failed");
                 return Err(SignInRefusal::Unavailable);

@@ -335,7 +335,8 @@ impl Services {
                 Some(*ceiling)
             }
         };
-        let Some(user) = user else {
+        // A disabled user holds nothing anywhere, whatever their sessions or tokens.
+        let Some(user) = user.filter(|u| u.disabled_at.is_none()) else {
             return Ok(Standing::Nothing);
         };
         let role = if user.site_admin {

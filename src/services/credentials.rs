@@ -439,6 +439,10 @@ impl Services {
         if shared.is_some() {
             self.db.forget_login_failures(&shared_key).await?;
         }
+        // Said only to someone who knows the password.
+        if user.disabled_at.is_some() {
+            return Err(disabled(&user.username));
+        }
         Ok(Some(Principal::person(user.username, user.id)))
     }
 
@@ -482,6 +486,9 @@ impl Services {
             };
             if user.username != username {
                 return Ok(None);
+            }
+            if user.disabled_at.is_some() {
+                return Err(disabled(&user.username));
             }
             Principal {
                 name: user.username,
@@ -581,12 +588,23 @@ impl Services {
             return Ok(None);
         }
         if let Some(uid) = p.user_id
-            && self.db.user_by_id(uid).await?.is_none()
+            && self
+                .db
+                .user_by_id(uid)
+                .await?
+                .is_none_or(|u| u.disabled_at.is_some())
         {
             return Ok(None);
         }
         Ok(Some(p.clone()))
     }
+}
+
+/// The refusal of a disabled user's login, in words docker prints.
+fn disabled(username: &str) -> Error {
+    Error::Denied(format!(
+        "the user {username} is disabled; a site admin can enable it again"
+    ))
 }
 
 /// An argon2id hash of a random password, verified against when the user is unknown.

@@ -170,6 +170,56 @@ impl Services {
         self.set_password(&user, new, None, &actor).await
     }
 
+    /// Disables a user everywhere at once (site admins and the operator): their
+    /// sign-in and docker logins are refused, their portal sessions end, their tokens
+    /// and sessions give nothing; or enables them again, and their tokens and docker
+    /// logins work as before. Audited.
+    pub async fn set_user_disabled(
+        &self,
+        caller: &Caller,
+        username: &Username,
+        disabled: bool,
+    ) -> Result<()> {
+        let actor = self
+            .decide(caller, Permission::Administer, Resource::Site)
+            .await?
+            .actor;
+        let user = self
+            .db
+            .user_by_name(username.as_str())
+            .await?
+            .ok_or(Error::NotFound(Thing::User))?;
+        let at = disabled.then(now_ms);
+        if !self.db.set_user_disabled(user.id, at).await? {
+            return Err(Error::Conflict(format!(
+                "{username} is {} already",
+                if disabled { "disabled" } else { "enabled" }
+            )));
+        }
+        let sessions = if disabled {
+            self.db.delete_sessions_of_user(user.id, None).await?
+        } else {
+            0
+        };
+        self.audit(
+            None,
+            &actor,
+            if disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            },
+            None,
+            Some(if disabled {
+                format!("{username}: {sessions} portal sessions ended")
+            } else {
+                username.to_string()
+            }),
+        )
+        .await;
+        Ok(())
+    }
+
     async fn set_password(
         &self,
         user: &User,

@@ -157,6 +157,7 @@ pub async fn sign_in(
                 SignInRefusal::BadCredentials => 401,
                 SignInRefusal::TooManyAttempts => 429,
                 SignInRefusal::Unavailable => 503,
+                SignInRefusal::Disabled => 403,
             };
             return Err(super::refused(Refusal::new(status, refusal.message())));
         }

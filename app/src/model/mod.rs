@@ -28,6 +28,8 @@ pub enum SignInRefusal {
     BadCredentials,
     TooManyAttempts,
     Unavailable,
+    /// The password was right, but a site admin disabled the user.
+    Disabled,
 }
 
 impl SignInRefusal {
@@ -36,6 +38,7 @@ impl SignInRefusal {
             SignInRefusal::BadCredentials => "credentials",
             SignInRefusal::TooManyAttempts => "throttled",
             SignInRefusal::Unavailable => "unavailable",
+            SignInRefusal::Disabled => "disabled",
         }
     }
 
@@ -44,6 +47,7 @@ impl SignInRefusal {
             Self::BadCredentials,
             Self::TooManyAttempts,
             Self::Unavailable,
+            Self::Disabled,
         ]
         .into_iter()
         .find(|r| r.code() == code)
@@ -56,6 +60,7 @@ impl SignInRefusal {
                 "Too many failed attempts. Wait a few minutes and try again."
             }
             SignInRefusal::Unavailable => "Signing in is not possible right now. Please try again.",
+            SignInRefusal::Disabled => "This user is disabled. A site admin can enable it again.",
         }
     }
 }
