@@ -30,6 +30,9 @@ pub struct Cli {
     pub command: Command,
 }
 
+// `serve`'s settings are large beside the admin commands'; the command is parsed once,
+// so its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the registry and the portal.
@@ -110,6 +113,17 @@ pub enum AccountCommand {
     List,
     /// Whether the account's new repositories start public or private.
     SetDefaultVisibility { name: String, visibility: String },
+    /// Give the members of a single sign-on group a role in the account (read, write
+    /// or admin), synced at each of their sign-ins; the highest of several wins.
+    MapGroup {
+        account: String,
+        group: String,
+        role: String,
+    },
+    /// Stop a group giving a role; its members lose it at their next sign-in.
+    UnmapGroup { account: String, group: String },
+    /// The groups an account maps to roles.
+    Groups { account: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -497,6 +511,49 @@ pub async fn run_admin(
                             .unwrap_or_default()
                     )
                 })
+                .collect::<Vec<_>>()
+                .join("\n");
+            emit(json_mode, serde_json::Value::Array(rows), text);
+        }
+        Command::Account(AccountCommand::MapGroup {
+            account,
+            group,
+            role,
+        }) => {
+            let account = AccountName::parse(&account)?;
+            let role = Role::parse(&role)?;
+            services.map_group(operator, &account, &group, role).await?;
+            emit(
+                json_mode,
+                json!({"account": account.as_str(), "group": group, "role": role.as_str()}),
+                format!("members of {group} are {} in {account}", role.as_str()),
+            );
+        }
+        Command::Account(AccountCommand::UnmapGroup { account, group }) => {
+            let account = AccountName::parse(&account)?;
+            services.unmap_group(operator, &account, &group).await?;
+            emit(
+                json_mode,
+                json!({"account": account.as_str(), "group": group, "unmapped": true}),
+                format!("{group} gives no role in {account} any more"),
+            );
+        }
+        Command::Account(AccountCommand::Groups { account }) => {
+            let account = AccountName::parse(&account)?;
+            let mappings = services.group_mappings(operator, &account).await?;
+            let rows: Vec<serde_json::Value> = mappings
+                .iter()
+                .map(|m| {
+                    json!({
+                        "group": m.group_name,
+                        "role": m.role,
+                        "created_at": format_rfc3339(m.created_at),
+                    })
+                })
+                .collect();
+            let text = mappings
+                .iter()
+                .map(|m| format!("{}\t{}", m.group_name, m.role))
                 .collect::<Vec<_>>()
                 .join("\n");
             emit(json_mode, serde_json::Value::Array(rows), text);

@@ -128,8 +128,47 @@ pub struct ServeArgs {
     /// address connected to); off, they are refused.
     #[arg(long, env = "BERTH_WEBHOOK_ALLOW_PRIVATE")]
     pub webhook_allow_private: bool,
+    /// The OpenID Provider people sign in with (its issuer URL); register
+    /// `<public-url>/auth/oidc/callback` there as the redirect URI.
+    #[arg(long, env = "BERTH_OIDC_ISSUER", requires_all = ["oidc_client_id", "oidc_client_secret_file"])]
+    pub oidc_issuer: Option<String>,
+    /// Berth's client id at the provider.
+    #[arg(long, env = "BERTH_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+    /// A file holding the client's secret (never on the command line).
+    #[arg(long, env = "BERTH_OIDC_CLIENT_SECRET_FILE")]
+    pub oidc_client_secret_file: Option<PathBuf>,
+    /// What the sign-in button says: "Sign in with NAME".
+    #[arg(long, env = "BERTH_OIDC_NAME", default_value = "SSO")]
+    pub oidc_name: String,
+    /// The claim listing a person's groups (from the ID token or userinfo).
+    #[arg(long, env = "BERTH_OIDC_GROUPS_CLAIM", default_value = "groups")]
+    pub oidc_groups_claim: String,
+    /// Members of this group are site admins.
+    #[arg(long, env = "BERTH_OIDC_ADMIN_GROUP")]
+    pub oidc_admin_group: Option<String>,
+    /// The scopes asked for, space-separated.
+    #[arg(
+        long,
+        env = "BERTH_OIDC_SCOPES",
+        default_value = "openid profile email groups"
+    )]
+    pub oidc_scopes: String,
+    /// With single sign-on: whether site admins may still sign in with a password (a
+    /// way in while the provider is down).
+    #[arg(long, env = "BERTH_PASSWORD_SIGN_IN", default_value = "on", value_parser = parse_on_off)]
+    pub password_sign_in: bool,
     /// Anonymous requests (pulls of public repositories) a client network may make per
     /// minute, in each process; 0 refuses anonymous pulls.
     #[arg(long, env = "BERTH_ANONYMOUS_RATE", default_value_t = crate::services::throttle::DEFAULT_ANONYMOUS_RATE)]
     pub anonymous_rate: u32,
+}
+
+/// `on` or `off`.
+pub fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{s:?}: use on or off")),
+    }
 }

@@ -354,6 +354,16 @@ pub async fn serve(data: &DataArgs, args: &ServeArgs) -> anyhow::Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{addr}"));
+    if let Some(issuer) = &args.oidc_issuer {
+        services.sso = Some(std::sync::Arc::new(crate::services::sso::Sso::new(
+            sso_settings(args, issuer, &url)?,
+        )));
+        tracing::info!(
+            issuer,
+            redirect_uri = %format!("{}{}", url.trim_end_matches('/'), crate::services::sso::CALLBACK_PATH),
+            "single sign-on"
+        );
+    }
     if let Some(token) = services.begin_setup().await? {
         tracing::info!(
             "No users yet. Create the first admin at {url}/setup?token={token} (the link works once)"
@@ -461,4 +471,40 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+/// The single sign-on settings of `berth serve`, with the client secret read from its
+/// file.
+fn sso_settings(
+    args: &ServeArgs,
+    issuer: &str,
+    public_url: &str,
+) -> anyhow::Result<crate::services::sso::SsoSettings> {
+    let file = args
+        .oidc_client_secret_file
+        .as_ref()
+        .context("--oidc-issuer needs --oidc-client-secret-file")?;
+    let secret = std::fs::read_to_string(file)
+        .with_context(|| format!("reading the client secret from {}", file.display()))?
+        .trim()
+        .to_owned();
+    anyhow::ensure!(!secret.is_empty(), "{} is empty", file.display());
+    Ok(crate::services::sso::SsoSettings {
+        issuer: issuer.to_owned(),
+        client_id: args
+            .oidc_client_id
+            .clone()
+            .context("--oidc-issuer needs --oidc-client-id")?,
+        client_secret: secret,
+        name: args.oidc_name.clone(),
+        groups_claim: args.oidc_groups_claim.clone(),
+        admin_group: args.oidc_admin_group.clone(),
+        scopes: args
+            .oidc_scopes
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        public_url: public_url.trim_end_matches('/').to_owned(),
+        password_sign_in: args.password_sign_in,
+    })
 }

@@ -699,3 +699,66 @@ fn a_disabled_user_is_stopped_everywhere_at_once_and_enabling_restores_what_they
     let cookie = session_cookie(&sign_in(&s, "alice", PW));
     assert_eq!(page(&s, "/a/acme", &cookie).status, 200);
 }
+
+#[test]
+fn single_sign_on_groups_are_mapped_to_roles_by_site_admins_from_the_cli() {
+    let s = Server::start();
+    s.admin_json(&["account", "create", "acme"], None);
+    let out = s.admin_json(
+        &["account", "map-group", "acme", "acme-devs", "write"],
+        None,
+    );
+    assert_eq!(out["role"], "write", "{out}");
+    s.admin_json(
+        &["account", "map-group", "acme", "acme-leads", "admin"],
+        None,
+    );
+    // Mapping a group again replaces its role.
+    s.admin_json(&["account", "map-group", "acme", "acme-devs", "read"], None);
+    let listed = s.admin_json(&["account", "groups", "acme"], None);
+    let pairs: Vec<(String, String)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["group"].as_str().unwrap().to_owned(),
+                m["role"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("acme-devs".to_owned(), "read".to_owned()),
+            ("acme-leads".to_owned(), "admin".to_owned())
+        ]
+    );
+    s.admin_json(&["account", "unmap-group", "acme", "acme-devs"], None);
+    assert_eq!(
+        s.admin_json(&["account", "groups", "acme"], None)
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    // Unknown things and bad roles are refused in words.
+    for (args, said) in [
+        (
+            vec!["account", "unmap-group", "acme", "acme-devs"],
+            "not found",
+        ),
+        (
+            vec!["account", "map-group", "nope", "g", "read"],
+            "not found",
+        ),
+        (
+            vec!["account", "map-group", "acme", "g", "owner"],
+            "unknown role",
+        ),
+    ] {
+        let out = s.admin(&args, None);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
+        assert!(err.contains(said), "{args:?}: {err}");
+    }
+}

@@ -7,10 +7,11 @@ import { join } from 'node:path';
 export const BIN = process.env.BERTH_BIN
   || join(process.env.CARGO_TARGET_DIR || join(homedir(), '.cache/berth-target'), 'release/berth');
 
-// `flags` are added to `berth serve`'s (`--webhook-allow-private`, say).
-export async function startServer(flags = []) {
+// `flags` are added to `berth serve`'s (`--webhook-allow-private`, say); `listen` is
+// for a test that must know the address before the server starts.
+export async function startServer(flags = [], { listen = '127.0.0.1:0' } = {}) {
   const data = mkdtempSync(join(tmpdir(), 'berth-e2e-'));
-  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', data, ...flags], {
+  const child = spawn(BIN, ['serve', '--listen', listen, '--data-dir', data, ...flags], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const log = [];

@@ -19,6 +19,7 @@ mod m20261203_000012_create_immutable_tags;
 mod m20261204_000013_create_retention_policies;
 mod m20261204_000014_create_webhooks;
 mod m20261204_000015_add_user_disabled;
+mod m20261204_000016_create_single_sign_on;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000013_create_retention_policies::Migration),
             Box::new(m20261204_000014_create_webhooks::Migration),
             Box::new(m20261204_000015_add_user_disabled::Migration),
+            Box::new(m20261204_000016_create_single_sign_on::Migration),
         ]
     }
 }

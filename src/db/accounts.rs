@@ -86,6 +86,8 @@ impl Db {
             user_id: Set(user_id),
             role: Set(role.to_owned()),
             created_at: Set(now),
+            sso_group: Set(None),
+            synced_at: Set(None),
         }
         .insert(&self.conn)
         .await?;
@@ -149,7 +151,8 @@ impl Db {
         Ok(out)
     }
 
-    /// Gives a user a role in an account, adding the membership if needed.
+    /// Gives a user a role in an account, adding the membership if needed; a role
+    /// given by hand is no longer one a single sign-on group gave.
     pub async fn set_membership(
         &self,
         account_id: i64,
@@ -163,10 +166,16 @@ impl Db {
             user_id: Set(user_id),
             role: Set(role.to_owned()),
             created_at: Set(now),
+            sso_group: Set(None),
+            synced_at: Set(None),
         })
         .on_conflict(
             OnConflict::columns([memberships::Column::AccountId, memberships::Column::UserId])
-                .update_column(memberships::Column::Role)
+                .update_columns([
+                    memberships::Column::Role,
+                    memberships::Column::SsoGroup,
+                    memberships::Column::SyncedAt,
+                ])
                 .to_owned(),
         )
         .exec_without_returning(&self.conn)

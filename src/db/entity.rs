@@ -153,6 +153,10 @@ pub mod users {
         pub created_at: i64,
         /// When the user was disabled; `None` while they may sign in.
         pub disabled_at: Option<i64>,
+        /// The OpenID Provider that vouches for a single sign-on user, and its
+        /// subject; `None` for users with a password of ours.
+        pub oidc_issuer: Option<String>,
+        pub oidc_subject: Option<String>,
     }
     no_relations!();
 }
@@ -166,6 +170,25 @@ pub mod memberships {
         pub account_id: i64,
         #[sea_orm(primary_key, auto_increment = false)]
         pub user_id: i64,
+        pub role: String,
+        pub created_at: i64,
+        /// The single sign-on group this role came from; `None` when given by hand.
+        pub sso_group: Option<String>,
+        /// When sign-in last synced it from the group.
+        pub synced_at: Option<i64>,
+    }
+    no_relations!();
+}
+
+pub mod group_mappings {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "group_mappings")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub account_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub group_name: String,
         pub role: String,
         pub created_at: i64,
     }

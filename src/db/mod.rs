@@ -19,6 +19,7 @@ mod repositories;
 mod retention;
 mod secrets;
 mod sessions;
+mod sso;
 mod trash;
 mod uploads;
 mod usage;
@@ -35,6 +36,7 @@ pub use repositories::{
     LinkRefused, PlacedBlob, RepositorySet, RepositorySummary, StorageTotals, UploadClaim,
 };
 pub use retention::{ManifestFacts, NewRetention, RepositoryFacts, RetentionRow};
+pub use sso::{GroupMapping, GroupRole, RoleChanges};
 pub use trash::{Deletion, RestoreRefused, TrashEntry, trashed_manifest};
 pub use uploads::UploadProgress;
 pub use usage::UsageDrift;

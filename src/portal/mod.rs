@@ -5,6 +5,7 @@
 mod live;
 mod ports;
 mod sessions;
+mod sso;
 
 use crate::services::Services;
 use app::server::Ports;
@@ -34,6 +35,9 @@ pub fn router(services: Services, secure_cookies: bool) -> Router {
     let port = Arc::new(ports::ServicePorts(services.clone()));
     let events = Router::new()
         .route("/events/a/{account}", get(live::get_account_events))
+        .route("/auth/oidc/start", get(sso::get_oidc_start))
+        .route("/auth/oidc/callback", get(sso::get_oidc_callback))
+        .route("/auth/oidc/signed-out", get(sso::get_oidc_signed_out))
         .with_state(services.clone());
     let ports = Ports {
         auth: port.clone(),

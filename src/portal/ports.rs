@@ -96,9 +96,21 @@ impl AuthPort for ServicePorts {
             }
             Err(_) => return Err(SignInRefusal::BadCredentials),
         };
-        // Only people sign in to the portal, with their password.
+        // Only people sign in to the portal, with their password; with single sign-on,
+        // only site admins (unless passwords are off).
         match (p.user_id, p.credential_id) {
             (Some(id), None) => {
+                let user = match self.0.db.user_by_id(id).await {
+                    Ok(Some(u)) => u,
+                    Ok(None) => return Err(SignInRefusal::BadCredentials),
+                    Err(e) => {
+                        tracing::error!(error = %e, "portal sign-in failed");
+                        return Err(SignInRefusal::Unavailable);
+                    }
+                };
+                if !self.0.password_sign_in_allowed(&user) {
+                    return Err(SignInRefusal::PasswordOff);
+                }
                 self.0
                     .audit(None, &p.name, "portal.sign_in", None, None)
                     .await;
@@ -124,9 +136,28 @@ impl AuthPort for ServicePorts {
         }
     }
 
+    fn sign_in_options(&self) -> app::model::SignInOptions {
+        let sso = self.0.sso_name();
+        let password = match &self.0.sso {
+            None => true,
+            Some(s) => s.settings().password_sign_in,
+        };
+        app::model::SignInOptions { sso, password }
+    }
+
+    async fn end_session_url(&self, id_token: &str) -> Option<String> {
+        self.0.end_session_url(id_token).await
+    }
+
     async fn user(&self, user_id: i64) -> Option<SessionUser> {
         let u = self.0.portal_user(user_id).await.ok().flatten()?;
+        let site_admins = if u.accounts.is_empty() && !u.site_admin {
+            self.0.site_admin_names().await.unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         Some(SessionUser {
+            site_admins,
             username: u.username,
             site_admin: u.site_admin,
             accounts: u
@@ -651,6 +682,9 @@ impl AccountPort for ServicePorts {
                 username: m.username,
                 role: m.role.as_str().to_owned(),
                 since_ms: m.since,
+                sso_group: m.sso_group,
+                synced_at_ms: m.synced_at,
+                disabled: m.disabled,
             })
             .collect())
     }

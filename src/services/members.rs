@@ -12,6 +12,11 @@ pub struct Member {
     pub username: String,
     pub role: Role,
     pub since: i64,
+    /// The single sign-on group the role came from, and when it was last synced.
+    pub sso_group: Option<String>,
+    pub synced_at: Option<i64>,
+    /// Whether a site admin disabled the user.
+    pub disabled: bool,
 }
 
 impl Services {
@@ -31,6 +36,9 @@ impl Services {
                 username: u.username,
                 role: Role::parse(&m.role).unwrap_or(Role::Read),
                 since: m.created_at,
+                sso_group: m.sso_group,
+                synced_at: m.synced_at,
+                disabled: u.disabled_at.is_some(),
             })
             .collect())
     }

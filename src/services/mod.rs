@@ -19,6 +19,7 @@ pub mod pulls;
 pub mod repositories;
 pub mod retention;
 pub mod sessions;
+pub mod sso;
 pub mod throttle;
 pub mod tokens;
 pub mod trash;
@@ -197,6 +198,8 @@ pub struct Services {
     pub blob_redirect: bool,
     /// Sends the outbox's webhook messages.
     pub webhooks: Arc<webhooks::Deliverer>,
+    /// The OpenID Provider people sign in with, when configured.
+    pub sso: Option<Arc<sso::Sso>>,
 }
 
 /// How long a presigned blob URL works: long enough to start a download, short
@@ -220,6 +223,7 @@ impl Services {
             max_open_uploads: DEFAULT_MAX_OPEN_UPLOADS,
             blob_redirect: false,
             webhooks: Arc::default(),
+            sso: None,
         }
     }
 }

@@ -60,6 +60,12 @@ impl Services {
         Ok(self.db.delete_session(id).await?)
     }
 
+    /// The names of the site admins who may sign in, for someone who has no account
+    /// yet and asks who can give one.
+    pub async fn site_admin_names(&self) -> Result<Vec<String>> {
+        Ok(self.db.site_admin_names().await?)
+    }
+
     /// The user with their accounts, or `None` when they no longer exist.
     pub async fn portal_user(&self, user_id: i64) -> Result<Option<PortalUser>> {
         let Some(user) = self.db.user_by_id(user_id).await? else {

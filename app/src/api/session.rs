@@ -11,7 +11,12 @@ pub const USER_KEY: &str = "uid";
 
 /// The session key holding when the user signed in (Unix seconds).
 #[cfg(feature = "ssr")]
-const SIGNED_IN_KEY: &str = "since";
+pub const SIGNED_IN_KEY: &str = "since";
+
+/// The session key holding the ID token of a single sign-on, for the provider's
+/// logout.
+#[cfg(feature = "ssr")]
+pub const SSO_ID_TOKEN_KEY: &str = "oidc_id_token";
 
 /// How long a sign-in lasts however active the session is; then people sign in again.
 #[cfg(feature = "ssr")]
@@ -157,7 +162,8 @@ pub async fn sign_in(
                 SignInRefusal::BadCredentials => 401,
                 SignInRefusal::TooManyAttempts => 429,
                 SignInRefusal::Unavailable => 503,
-                SignInRefusal::Disabled => 403,
+                SignInRefusal::Disabled | SignInRefusal::PasswordOff => 403,
+                SignInRefusal::SsoFailed => 502,
             };
             return Err(super::refused(Refusal::new(status, refusal.message())));
         }
@@ -182,15 +188,40 @@ pub async fn setup(token: String, username: String, password: String) -> Result<
     start_session(&session, user_id, "/").await
 }
 
+/// Signs out; after a single sign-on, also at the provider when it offers logout
+/// (it sends the browser back to the sign-in page).
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), ServerFnError> {
+    use crate::server::Ports;
     let session: tower_sessions::Session = leptos_axum::extract().await?;
+    let id_token = session.get::<String>(SSO_ID_TOKEN_KEY).await.ok().flatten();
     session
         .flush()
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
-    leptos_axum::redirect("/sign-in");
+    let provider = match id_token {
+        Some(t) => expect_context::<Ports>().auth.end_session_url(&t).await,
+        None => None,
+    };
+    // A plain form goes through a page of ours: its redirect may not leave the site
+    // (the page's `form-action 'self'`), a page's refresh may. The app's script goes
+    // to the provider directly.
+    match provider {
+        Some(url) if from_plain_form() => leptos_axum::redirect(&format!(
+            "/auth/oidc/signed-out?to={}",
+            crate::model::query_escape(&url)
+        )),
+        Some(url) => leptos_axum::redirect(&url),
+        None => leptos_axum::redirect("/sign-in"),
+    }
     Ok(())
+}
+
+/// What the sign-in page offers: single sign-on, the password form, or both.
+#[server(endpoint = "sign_in_options")]
+pub async fn sign_in_options() -> Result<crate::model::SignInOptions, ServerFnError> {
+    use crate::server::Ports;
+    Ok(expect_context::<Ports>().auth.sign_in_options())
 }
 
 #[server(endpoint = "me")]

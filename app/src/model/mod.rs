@@ -13,6 +13,8 @@ pub struct SessionUser {
     pub username: String,
     pub site_admin: bool,
     pub accounts: Vec<AccountRole>,
+    /// Who can give access, for someone who has none yet (empty otherwise).
+    pub site_admins: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +32,20 @@ pub enum SignInRefusal {
     Unavailable,
     /// The password was right, but a site admin disabled the user.
     Disabled,
+    /// Single sign-on did not complete (the provider refused, could not be reached,
+    /// or its answer did not match).
+    SsoFailed,
+    /// With single sign-on, only site admins sign in with a password (or nobody).
+    PasswordOff,
+}
+
+/// How the sign-in page offers to sign in.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInOptions {
+    /// The single sign-on button's name ("Sign in with NAME"), when configured.
+    pub sso: Option<String>,
+    /// Whether the username and password form is offered.
+    pub password: bool,
 }
 
 impl SignInRefusal {
@@ -39,6 +55,8 @@ impl SignInRefusal {
             SignInRefusal::TooManyAttempts => "throttled",
             SignInRefusal::Unavailable => "unavailable",
             SignInRefusal::Disabled => "disabled",
+            SignInRefusal::SsoFailed => "sso",
+            SignInRefusal::PasswordOff => "password-off",
         }
     }
 
@@ -48,6 +66,8 @@ impl SignInRefusal {
             Self::TooManyAttempts,
             Self::Unavailable,
             Self::Disabled,
+            Self::SsoFailed,
+            Self::PasswordOff,
         ]
         .into_iter()
         .find(|r| r.code() == code)
@@ -61,6 +81,12 @@ impl SignInRefusal {
             }
             SignInRefusal::Unavailable => "Signing in is not possible right now. Please try again.",
             SignInRefusal::Disabled => "This user is disabled. A site admin can enable it again.",
+            SignInRefusal::SsoFailed => {
+                "Single sign-on did not work. Please try again, or ask a site admin."
+            }
+            SignInRefusal::PasswordOff => {
+                "Sign in with single sign-on: passwords are for site admins only here."
+            }
         }
     }
 }
@@ -326,6 +352,10 @@ pub struct MemberRow {
     /// read, write or admin.
     pub role: String,
     pub since_ms: i64,
+    /// The single sign-on group the role came from, and when it was last synced.
+    pub sso_group: Option<String>,
+    pub synced_at_ms: Option<i64>,
+    pub disabled: bool,
 }
 
 /// An account on the site admins' Accounts page.

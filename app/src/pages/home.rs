@@ -25,6 +25,17 @@ pub fn HomePage() -> impl IntoView {
                     Some(user) => view! {
                         <section class="card" aria-labelledby="accounts-heading">
                             <h2 id="accounts-heading">{format!("Signed in as {}", user.username)}</h2>
+                            {(user.accounts.is_empty() && !user.site_admin).then(|| {
+                                let who = if user.site_admins.is_empty() {
+                                    "a site admin".to_owned()
+                                } else {
+                                    user.site_admins.join(", ")
+                                };
+                                view! {
+                                    <p class="notice" role="status">"You have no access to an account yet. "
+                                        {format!("Ask {who} to add you to one, or to map one of your single sign-on groups to it.")}</p>
+                                }
+                            })}
                             <ul class="accounts">
                                 {user.accounts.into_iter().map(|a| {
                                     let href = format!("/a/{}", a.account);

@@ -76,7 +76,15 @@ pub fn MembersPage() -> impl IntoView {
                                 {list.into_iter().map(|m| view! {
                                     <tr>
                                         <td class="name">{m.username.clone()}</td>
-                                        <td>{m.role.clone()}</td>
+                                        <td>{m.role.clone()}
+                                            {m.sso_group.clone().map(|g| view! {
+                                                <span class="muted">{format!(
+                                                    " — from SSO group {g}{}",
+                                                    m.synced_at_ms.map(|t| format!(", synced at {}", format_time(t))).unwrap_or_default()
+                                                )}</span>
+                                            })}
+                                            {m.disabled.then(|| view! { <span class="muted">" — disabled"</span> })}
+                                        </td>
                                         <td>{format_time(m.since_ms)}</td>
                                         <td>
                                             <ActionForm action=remove attr:class="inline">

@@ -1,7 +1,8 @@
-//! Sign in with a username and password.
+//! Sign in: with the company's identity provider (single sign-on), when configured,
+//! and with a username and password (with single sign-on, for site admins only).
 
-use crate::api::session::{SignIn, error_text};
-use crate::model::SignInRefusal;
+use crate::api::session::{SignIn, error_text, sign_in_options};
+use crate::model::{SignInOptions, SignInRefusal, query_escape};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -26,10 +27,38 @@ pub fn SignInPage() -> impl IntoView {
     };
     // The page to return to once signed in (the server checks it is one of ours).
     let next = move || query.read().get("next").unwrap_or_default();
+    let options = Resource::new(|| (), |_| sign_in_options());
+    let sso_href = move || match next() {
+        n if n.is_empty() => "/auth/oidc/start".to_owned(),
+        n => format!("/auth/oidc/start?next={}", query_escape(&n)),
+    };
     view! {
         <Title text="Sign in — Berth"/>
         <section class="card narrow" aria-labelledby="sign-in-heading">
             <h1 id="sign-in-heading">"Sign in"</h1>
+            <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let o = options.await.unwrap_or(SignInOptions { sso: None, password: true });
+                view! {
+                    {o.sso.map(|name| view! {
+                        // `rel="external"`: a page load the server answers, not a route of the app.
+                        <p><a class="button primary sso" rel="external" href=sso_href>{format!("Sign in with {name}")}</a></p>
+                    })}
+                    {o.password.then(|| view! { <PasswordForm action next/> })}
+                }
+            })}
+            </Suspense>
+            {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </section>
+    }
+}
+
+#[component]
+fn PasswordForm(
+    action: ServerAction<SignIn>,
+    next: impl Fn() -> String + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
             <ActionForm action=action>
                 <input type="hidden" name="next" value=next/>
                 <div class="field">
@@ -42,7 +71,5 @@ pub fn SignInPage() -> impl IntoView {
                 </div>
                 <button class="primary" type="submit">"Sign in"</button>
             </ActionForm>
-            {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-        </section>
     }
 }

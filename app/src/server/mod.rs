@@ -79,6 +79,10 @@ pub trait AuthPort: Send + Sync {
     ) -> Result<i64, Refusal>;
     /// The user behind a session, if they still exist.
     async fn user(&self, user_id: i64) -> Option<SessionUser>;
+    /// Whether the sign-in page offers single sign-on and the password form.
+    fn sign_in_options(&self) -> crate::model::SignInOptions;
+    /// The provider's logout URL for a single sign-on's ID token, if it has one.
+    async fn end_session_url(&self, id_token: &str) -> Option<String>;
 }
 
 /// Which page of repositories, filtered and ordered how.
