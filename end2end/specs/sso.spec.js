@@ -16,11 +16,17 @@ import { launch, newPage } from '../helpers/browser.js';
 import { pushImage } from '../helpers/actions.js';
 import { assertLive, expectAccessible, expectReflow, screenshot } from '../helpers/checks.js';
 import { selectors as s } from '../helpers/selectors.js';
+import { whyNoDocker, startDockerd, importImage } from '../helpers/docker.js';
 
 const CLIENT_SECRET = 'a client secret only the test and Berth know';
 // The provider's people; claims are read at every sign-in, so a change shows then.
-const people = { ada: { groups: ['acme-devs', 'everyone'], name: 'Ada' } };
-let server, provider, browser;
+const people = {
+  ada: { groups: ['acme-devs', 'everyone'], name: 'Ada' },
+  // Another person whose preferred username is taken by a user of Berth's own.
+  'robert-sso': { username: 'bob', groups: [] },
+};
+const BASE = 'berth-e2e-base:1';
+let server, provider, browser, engine;
 
 /** A free loopback port: Berth's address goes into the provider's client first. */
 async function freePort() {
@@ -53,9 +59,12 @@ before(async () => {
   server.admin(['account', 'create', 'acme']);
   server.admin(['account', 'map-group', 'acme', 'acme-devs', 'admin']);
   browser = await launch();
+  // The real docker CLI where it can run (make test runs as root with docker.io).
+  if (!whyNoDocker()) engine = await startDockerd();
 });
 
 after(async () => {
+  await engine?.stop();
   await browser?.close();
   server?.stop();
   await provider?.stop();
@@ -93,6 +102,14 @@ test('a person signs in with SSO, pushes with the Docker Login credential, and l
   const [, secret, user] = /^echo (\S+) \| docker login \S+ -u (\S+) --password-stdin$/.exec(command.trim());
   assert.equal(user, 'ada');
   await pushImage(server, user, secret, 'acme/app', '1.0');
+  const image = `${server.addr}/acme/app`;
+  if (engine) {
+    const login = await engine.bash(command);
+    assert.match(login.stdout, /Login Succeeded/, `${login.stdout}${login.stderr}`);
+    await importImage(engine, BASE);
+    await engine.ok(['tag', BASE, `${image}:docker`]);
+    await engine.ok(['push', `${image}:docker`]);
+  }
 
   // The group is taken from her; she signs out (at the provider too) and in again.
   people.ada.groups = ['everyone'];
@@ -106,6 +123,27 @@ test('a person signs in with SSO, pushes with the Docker Login credential, and l
   await page.waitForSelector('text=You have no access to an account yet');
   await screenshot(page, 'sso-no-account');
   await assert.rejects(pushImage(server, user, secret, 'acme/app', '2.0'), /push: 40[13]/);
+  if (engine) {
+    // docker kept its login; the push it makes with it is refused now.
+    await engine.ok(['tag', BASE, `${image}:refused`]);
+    const refused = await engine.bash(`docker push ${image}:refused`);
+    assert.notEqual(refused.code, 0, refused.stdout);
+    assert.match(`${refused.stdout}${refused.stderr}`, /denied|unauthorized|authentication required/i);
+  }
+});
+
+test('a person whose username is taken gets another and is told so', async () => {
+  server.admin(['user', 'create', 'bob', '--account', 'acme', '--role', 'read'], 'e2e password 1');
+  const { page, errors } = await newPage(browser);
+  await ssoSignIn(page, 'robert-sso');
+  await page.waitForURL(server.url('/'));
+  await assertLive(page, errors);
+  await page.waitForSelector('text=The username bob was taken here, so yours is bob-2');
+  await page.waitForSelector('text=Signed in as bob-2');
+  // Said once.
+  await page.reload();
+  await page.waitForSelector('text=Signed in as bob-2');
+  assert.equal(await page.locator('text=was taken here').count(), 0);
 });
 
 test('password sign-in is for site admins only once single sign-on is on', async () => {

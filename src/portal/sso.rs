@@ -5,7 +5,7 @@
 
 use crate::services::sso::PendingLogin;
 use crate::services::{Error, Services};
-use app::api::session::{SIGNED_IN_KEY, SSO_ID_TOKEN_KEY, USER_KEY, safe_return_path};
+use app::api::session::{NOTICE_KEY, SIGNED_IN_KEY, SSO_ID_TOKEN_KEY, USER_KEY, safe_return_path};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -92,16 +92,22 @@ pub async fn get_oidc_callback(
         tracing::error!(error = %e, "single sign-on: could not start the session");
         return refused("sso");
     }
-    if let Some(wanted) = &signed_in.wanted_username {
-        tracing::info!(
-            wanted,
-            username = signed_in.username,
-            "single sign-on: the name was taken"
-        );
+    // A new person whose name was taken is told, once, on the home page.
+    let renamed = signed_in.wanted_username.as_ref().map(|wanted| {
+        format!(
+            "The username {wanted} was taken here, so yours is {}. Use it for docker login.",
+            signed_in.username
+        )
+    });
+    if let Some(notice) = &renamed
+        && let Err(e) = session.insert(NOTICE_KEY, notice).await
+    {
+        tracing::warn!(error = %e, "single sign-on: could not keep a notice");
     }
-    let destination = match next {
-        Some(n) => n,
-        None => landing(&services, signed_in.user_id).await,
+    let destination = match (next, renamed) {
+        (Some(n), None) => n,
+        (_, Some(_)) => "/".to_owned(),
+        (None, None) => landing(&services, signed_in.user_id).await,
     };
     Redirect::to(&destination).into_response()
 }

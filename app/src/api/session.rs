@@ -18,6 +18,11 @@ pub const SIGNED_IN_KEY: &str = "since";
 #[cfg(feature = "ssr")]
 pub const SSO_ID_TOKEN_KEY: &str = "oidc_id_token";
 
+/// The session key of a notice for the home page, shown once (a single sign-on
+/// whose wanted username was taken).
+#[cfg(feature = "ssr")]
+pub const NOTICE_KEY: &str = "notice";
+
 /// How long a sign-in lasts however active the session is; then people sign in again.
 #[cfg(feature = "ssr")]
 pub const ABSOLUTE_EXPIRY_SECS: i64 = 7 * 24 * 3600;
@@ -215,6 +220,13 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
         None => leptos_axum::redirect("/sign-in"),
     }
     Ok(())
+}
+
+/// The session's notice, if any, taken from it: it is shown once.
+#[server(endpoint = "take_notice")]
+pub async fn take_notice() -> Result<Option<String>, ServerFnError> {
+    let session: tower_sessions::Session = leptos_axum::extract().await?;
+    Ok(session.remove::<String>(NOTICE_KEY).await.ok().flatten())
 }
 
 /// What the sign-in page offers: single sign-on, the password form, or both.

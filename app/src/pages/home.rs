@@ -1,6 +1,6 @@
 //! The landing page: how to reach this registry with docker.
 
-use crate::api::session::current_user;
+use crate::api::session::{current_user, take_notice};
 use crate::components::copy_button::CopyButton;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,8 +14,14 @@ pub fn HomePage() -> impl IntoView {
         "docker tag alpine:3.20 {host}/<namespace>/alpine:3.20\ndocker push {host}/<namespace>/alpine:3.20"
     );
     let me = Resource::new(|| (), |_| current_user());
+    let notice = Resource::new(|| (), |_| take_notice());
     view! {
         <Title text="Berth — private container registry"/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                notice.await.ok().flatten().map(|n| view! { <p class="notice card" role="status">{n}</p> })
+            })}
+        </Suspense>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match me.await.ok().flatten() {
